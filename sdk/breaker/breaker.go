@@ -1,0 +1,404 @@
+package breaker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fluxgate/fluxgate/sdk"
+	"github.com/fluxgate/fluxgate/sdk/tracker"
+)
+
+// Breaker is a circuit breaker. Build one with New; it is safe for
+// concurrent use by any number of goroutines. Protect a call with Execute,
+// Do or ExecuteWithFallback.
+type Breaker struct {
+	name        string
+	tracker     tracker.Tracker
+	tripper     *tripNode
+	retry       Retry
+	permit      Permit
+	rand        func() float64
+	thresholds  []time.Duration
+	needDur     bool // measure call durations (trippers, hooks or failure durations need them)
+	failDur     bool // record failures with their duration
+	timedWindow bool // the window needs the time on record and read
+	hooks       hookSet
+	slots       chan struct{} // half-open probe slots; a send acquires one
+	halfOpenErr *NotPermittedError
+	forcedErr   *NotPermittedError
+
+	// stateGen packs the state (low 8 bits) and a generation counter that
+	// grows on every transition. It is written only under mu and read
+	// without it, so closed-state admission takes no lock.
+	stateGen atomic.Uint64
+
+	closeOnce  sync.Once
+	unregister []func()
+
+	// mu guards win, changedAt, reopens, streak and openErr, and every
+	// write of stateGen.
+	mu        sync.Mutex
+	win       window
+	changedAt time.Time
+	reopens   int
+	streak    int
+	openErr   *NotPermittedError // returned while open; made anew at each opening
+}
+
+// New builds a breaker named name (used in errors, logs and telemetry; keep
+// it a static, low-cardinality identifier such as "payments-api").
+//
+// Without options the breaker uses fluxgate's defaults: CountWindow(100),
+// tracker.All(), MinRequests(100).And(FailureRate(0.5)), Cooldown(60s, 0),
+// RampUp(0.1, 1.0, 60s) and 10 half-open calls at once.
+//
+// New validates the whole configuration and returns a *ConfigError that
+// lists every invalid part.
+func New(name string, opts ...Option) (*Breaker, error) {
+	cfg := defaultConfig()
+	var errs []error
+	if name == "" {
+		errs = append(errs, errors.New("name must not be empty"))
+	}
+	for i, o := range opts {
+		if o == nil {
+			errs = append(errs, fmt.Errorf("option %d is nil", i))
+			continue
+		}
+		o.apply(&cfg)
+	}
+	errs = append(errs, cfg.errs...)
+	errs = appendErr(errs, cfg.window.validate())
+	if cfg.tracker == nil {
+		errs = append(errs, errors.New("tracker is nil"))
+	} else {
+		errs = appendErr(errs, tracker.Validate(cfg.tracker))
+	}
+	errs = appendErr(errs, cfg.tripper.validate())
+	errs = appendErr(errs, cfg.retry.validate())
+	errs = appendErr(errs, cfg.permit.validate())
+	if cfg.maxHalfOpen < 1 {
+		errs = append(errs, fmt.Errorf("WithMaxHalfOpenCalls(%d): must be at least 1", cfg.maxHalfOpen))
+	}
+	var thresholds []time.Duration
+	if cfg.tripper.n != nil {
+		thresholds = cfg.tripper.slowThresholds()
+		if len(thresholds) > 255 {
+			errs = append(errs, fmt.Errorf("tripper has %d distinct SlowRate thresholds; at most 255 are supported", len(thresholds)))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, &ConfigError{Name: name, Problems: errs}
+	}
+
+	now := time.Now()
+	b := &Breaker{
+		name:        name,
+		tracker:     cfg.tracker,
+		tripper:     cfg.tripper.n,
+		retry:       cfg.retry,
+		permit:      cfg.permit,
+		rand:        cfg.rand,
+		thresholds:  thresholds,
+		failDur:     cfg.failDurations,
+		hooks:       newHookSet(cfg.hooks),
+		slots:       make(chan struct{}, cfg.maxHalfOpen),
+		halfOpenErr: &NotPermittedError{Name: name, State: sdk.StateHalfOpen},
+		forcedErr:   &NotPermittedError{Name: name, State: sdk.StateForcedOpen},
+		win:         cfg.window.newWindow(thresholds, now),
+		changedAt:   now,
+	}
+	if b.rand == nil {
+		b.rand = rand.Float64
+	}
+	b.timedWindow = b.win.timed()
+	b.needDur = cfg.tripper.needsDurations() || len(b.hooks.callEnd) > 0 || b.failDur
+	b.stateGen.Store(uint64(sdk.StateClosed))
+	for _, h := range cfg.hooks {
+		if h.Register != nil {
+			if un := safeRegister(h.Register, sdk.Registration{Name: name, State: b.State}); un != nil {
+				b.unregister = append(b.unregister, un)
+			}
+		}
+	}
+	return b, nil
+}
+
+func appendErr(errs []error, err error) []error {
+	if err != nil {
+		errs = append(errs, err)
+	}
+	return errs
+}
+
+func safeRegister(f func(sdk.Registration) func(), r sdk.Registration) (un func()) {
+	defer func() {
+		if p := recover(); p != nil {
+			un = nil
+			hookPanicked("Register", r.Name, p)
+		}
+	}()
+	return f(r)
+}
+
+// Name returns the name given to New.
+func (b *Breaker) Name() string { return b.name }
+
+// State returns the current state. An open breaker whose retry delay has
+// passed still reports StateOpen until the next call moves it to half-open.
+func (b *Breaker) State() sdk.State { return sdk.State(b.stateGen.Load() & 0xff) }
+
+// Info is a snapshot of a breaker, returned by Breaker.Info.
+type Info struct {
+	// Name is the breaker's name.
+	Name string
+	// State is the current state.
+	State sdk.State
+	// ChangedAt is when the breaker entered State (or was built).
+	ChangedAt time.Time
+	// Reopens is the number of half-open→open transitions since the
+	// breaker last entered closed; Backoff grows its delay with it.
+	Reopens int
+	// ConsecutiveFailures is the current streak of counted failures.
+	ConsecutiveFailures int
+	// Metric is the window's metric (a copy).
+	Metric Metric
+}
+
+// Info returns a consistent snapshot of the breaker.
+func (b *Breaker) Info() Info {
+	var now time.Time
+	if b.timedWindow {
+		now = time.Now()
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return Info{
+		Name:                b.name,
+		State:               b.State(),
+		ChangedAt:           b.changedAt,
+		Reopens:             b.reopens,
+		ConsecutiveFailures: b.streak,
+		Metric:              b.win.metric(now).clone(),
+	}
+}
+
+// Close calls the unregister funcs returned by the Register hooks (for
+// example, otelbridge stops reporting this breaker's state). The breaker
+// keeps working; Close is idempotent.
+func (b *Breaker) Close() {
+	b.closeOnce.Do(func() {
+		for _, un := range b.unregister {
+			func() {
+				defer func() {
+					if p := recover(); p != nil {
+						hookPanicked("unregister", b.name, p)
+					}
+				}()
+				un()
+			}()
+		}
+	})
+}
+
+// pending is a transition to report to the hooks once the lock is released.
+type pending struct {
+	ok bool
+	t  sdk.Transition
+}
+
+// transitionLocked moves the breaker to state to, with fluxgate's
+// bookkeeping: reopens grows on half-open→open and is cleared on entering
+// closed; the failure streak is cleared on entering half-open or closed;
+// the window is reset; the generation grows, so outcomes of calls admitted
+// before are dropped. Transitions to the same state are not suppressed.
+func (b *Breaker) transitionLocked(to sdk.State, reason sdk.Reason, now time.Time) pending {
+	if now.IsZero() {
+		now = time.Now()
+	}
+	sg := b.stateGen.Load()
+	from := sdk.State(sg & 0xff)
+	switch {
+	case to == sdk.StateOpen && from == sdk.StateHalfOpen:
+		b.reopens++
+	case to == sdk.StateHalfOpen:
+		b.streak = 0
+	case to == sdk.StateClosed:
+		b.reopens, b.streak = 0, 0
+	}
+	m := b.win.metric(now)
+	counts := sdk.WindowCounts{Calls: m.TotalCount, Failures: m.FailureCount}
+	b.win.reset()
+	b.changedAt = now
+	if to == sdk.StateOpen {
+		e := &NotPermittedError{Name: b.name, State: sdk.StateOpen}
+		if d := b.retry.Delay(b.reopens); d >= 0 {
+			e.RetryAt = now.Add(d)
+		}
+		b.openErr = e
+	}
+	b.stateGen.Store((sg>>8+1)<<8 | uint64(to))
+	return pending{ok: true, t: sdk.Transition{Name: b.name, From: from, To: to, Reason: reason, Window: counts, At: now}}
+}
+
+// manual performs a manual command and reports its transition.
+func (b *Breaker) manual(ctx context.Context, to sdk.State) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	now := time.Now()
+	b.mu.Lock()
+	p := b.transitionLocked(to, sdk.ReasonManual, now)
+	b.mu.Unlock()
+	b.hooks.transition(ctx, p.t)
+}
+
+// Reset moves the breaker to closed, clearing its window, re-open count and
+// failure streak, whatever its state (closed included). ctx is passed to
+// the StateChange hooks, so a span in it gets the transition event.
+func (b *Breaker) Reset(ctx context.Context) { b.manual(ctx, sdk.StateClosed) }
+
+// Disable moves the breaker to disabled: every call passes through and
+// nothing is recorded, until another manual command.
+func (b *Breaker) Disable(ctx context.Context) { b.manual(ctx, sdk.StateDisabled) }
+
+// MetricsOnly moves the breaker to metrics_only ("shadow mode"): every call
+// passes through and is recorded, but the breaker never trips, until
+// another manual command.
+func (b *Breaker) MetricsOnly(ctx context.Context) { b.manual(ctx, sdk.StateMetricsOnly) }
+
+// ForceOpen moves the breaker to forced_open: every call is refused, until
+// another manual command.
+func (b *Breaker) ForceOpen(ctx context.Context) { b.manual(ctx, sdk.StateForcedOpen) }
+
+// ticket is what admission hands to the end of a call.
+type ticket struct {
+	sg     uint64    // stateGen at admission; the outcome is dropped if it changed
+	state  sdk.State // admission state
+	record bool      // the outcome goes into the window
+	slot   bool      // holds a half-open slot
+	tr     pending   // transition made during admission (open→half-open)
+}
+
+// acquire decides whether a call may run. It returns a non-nil error for a
+// refused call: the breaker's NotPermittedError, or ctx's error when ctx
+// ended while waiting for a half-open slot.
+func (b *Breaker) acquire(ctx context.Context) (ticket, error) {
+	var tr pending
+	for {
+		sg := b.stateGen.Load()
+		st := sdk.State(sg & 0xff)
+		switch st {
+		case sdk.StateClosed, sdk.StateMetricsOnly:
+			return ticket{sg: sg, state: st, record: true, tr: tr}, nil
+		case sdk.StateDisabled:
+			return ticket{sg: sg, state: st, tr: tr}, nil
+		case sdk.StateForcedOpen:
+			return ticket{sg: sg, state: st, tr: tr}, b.forcedErr
+		case sdk.StateOpen:
+			now := time.Now()
+			b.mu.Lock()
+			if b.stateGen.Load() != sg {
+				b.mu.Unlock()
+				continue
+			}
+			if !b.retry.ready(now.Sub(b.changedAt), b.reopens, b.rand) {
+				err := b.openErr
+				b.mu.Unlock()
+				return ticket{sg: sg, state: st, tr: tr}, err
+			}
+			tr = b.transitionLocked(sdk.StateHalfOpen, sdk.ReasonRetry, now)
+			b.mu.Unlock()
+			// The same call goes on as a half-open probe.
+		case sdk.StateHalfOpen:
+			if err := b.acquireSlot(ctx); err != nil {
+				return ticket{sg: sg, state: st, tr: tr}, err
+			}
+			now := time.Now()
+			b.mu.Lock()
+			if b.stateGen.Load() != sg {
+				// The state changed while waiting: free the slot first,
+				// then go by the new state.
+				b.mu.Unlock()
+				b.releaseSlot()
+				continue
+			}
+			ok := b.permit.admit(now.Sub(b.changedAt), b.rand)
+			b.mu.Unlock()
+			if !ok {
+				b.releaseSlot()
+				return ticket{sg: sg, state: st, tr: tr}, b.halfOpenErr
+			}
+			return ticket{sg: sg, state: st, record: true, slot: true, tr: tr}, nil
+		default:
+			panic("breaker: corrupt state " + st.String())
+		}
+	}
+}
+
+func (b *Breaker) acquireSlot(ctx context.Context) error {
+	select {
+	case b.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	select {
+	case b.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (b *Breaker) releaseSlot() { <-b.slots }
+
+// record applies a finished call's outcome: it updates the failure streak
+// and the window, evaluates the tripper and makes the transition it calls
+// for. An outcome of a call admitted before the last transition is dropped
+// (stale is true).
+func (b *Breaker) record(t *ticket, success bool, dur time.Duration) (p pending, stale bool) {
+	var now time.Time
+	if b.timedWindow {
+		now = time.Now()
+	}
+	r := record{ok: success}
+	if success || b.failDur {
+		r.dur = dur
+		for _, th := range b.thresholds {
+			if dur < th {
+				break
+			}
+			r.slow++
+		}
+	}
+	b.mu.Lock()
+	if b.stateGen.Load() != t.sg {
+		b.mu.Unlock()
+		return p, true
+	}
+	if success {
+		b.streak = 0
+	} else {
+		b.streak++
+	}
+	b.win.add(r, now)
+	if t.state == sdk.StateClosed || t.state == sdk.StateHalfOpen {
+		c := CallContext{Metric: b.win.metric(now), State: t.state, ConsecutiveFailures: b.streak}
+		trip := b.tripper.trip(&c)
+		switch {
+		case t.state == sdk.StateClosed && trip:
+			p = b.transitionLocked(sdk.StateOpen, sdk.ReasonTripped, now)
+		case t.state == sdk.StateHalfOpen && success && !trip:
+			p = b.transitionLocked(sdk.StateClosed, sdk.ReasonRecovered, now)
+		case t.state == sdk.StateHalfOpen && !success && trip:
+			p = b.transitionLocked(sdk.StateOpen, sdk.ReasonReopened, now)
+		}
+	}
+	b.mu.Unlock()
+	return p, false
+}

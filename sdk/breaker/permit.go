@@ -1,0 +1,124 @@
+package breaker
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Permit decides which calls a half-open breaker admits as probes. It is
+// evaluated for every call that arrives while half-open and gets one of the
+// breaker's half-open slots (see WithMaxHalfOpenCalls); a refused call gets
+// a NotPermittedError and records nothing. Build one with All, Random,
+// RampUp or PermitFunc; the zero Permit is invalid.
+type Permit struct {
+	kind     permitKind
+	initial  float64
+	final    float64
+	duration time.Duration
+	fn       func(halfOpenFor time.Duration) bool
+	desc     string
+	err      error
+}
+
+type permitKind uint8
+
+const (
+	permitUnset permitKind = iota
+	permitAll
+	permitRandom
+	permitRampUp
+	permitFunc
+)
+
+// All admits every probe (up to the half-open concurrency limit). fluxgate
+// recommends it for tests; production services usually want RampUp.
+func All() Permit { return Permit{kind: permitAll, desc: "All()"} }
+
+// Random admits each probe with probability ratio, in [0, 1]: 0 never
+// admits, 1 always does.
+func Random(ratio float64) Permit {
+	p := Permit{kind: permitRandom, final: ratio, desc: "Random(" + fmtFloat(ratio) + ")"}
+	if !(ratio >= 0 && ratio <= 1) {
+		p.err = errors.New(p.desc + ": ratio must be between 0.0 and 1.0")
+	}
+	return p
+}
+
+// RampUp admits each probe with a probability that grows linearly from
+// initial, when the breaker becomes half-open, to final after d, and stays
+// at final after that. It needs 0 < initial <= final <= 1 and d > 0. The
+// breaker's default permit is RampUp(0.1, 1.0, 60*time.Second).
+func RampUp(initial, final float64, d time.Duration) Permit {
+	p := Permit{kind: permitRampUp, initial: initial, final: final, duration: d,
+		desc: fmt.Sprintf("RampUp(%s, %s, %s)", fmtFloat(initial), fmtFloat(final), d)}
+	var errs []error
+	if !(initial > 0 && initial <= final && final <= 1) {
+		errs = append(errs, errors.New(p.desc+": initial must be > 0.0 and <= final, and final must be <= 1.0"))
+	}
+	if d <= 0 {
+		errs = append(errs, errors.New(p.desc+": duration must be greater than zero"))
+	}
+	p.err = errors.Join(errs...)
+	return p
+}
+
+// PermitFunc makes a Permit of fn, which receives how long the breaker has
+// been half-open. fn is called under the breaker's lock and must not call
+// the breaker.
+func PermitFunc(fn func(halfOpenFor time.Duration) bool) Permit {
+	p := Permit{kind: permitFunc, fn: fn, desc: "PermitFunc"}
+	if fn == nil {
+		p.err = errors.New("PermitFunc: func must not be nil")
+	}
+	return p
+}
+
+// String describes the permit, e.g. "RampUp(0.1, 1, 1m0s)".
+func (p Permit) String() string {
+	if p.kind == permitUnset {
+		return "Permit(unset)"
+	}
+	return p.desc
+}
+
+func (p Permit) validate() error {
+	if p.kind == permitUnset {
+		return errors.New("permit is unset: use All, Random, RampUp or PermitFunc")
+	}
+	return p.err
+}
+
+// Ratio returns the probability with which the permit admits a probe after
+// the breaker has been half-open for halfOpenFor; 1 for All and -1 for
+// PermitFunc (unknown).
+func (p Permit) Ratio(halfOpenFor time.Duration) float64 {
+	switch p.kind {
+	case permitAll:
+		return 1
+	case permitRandom:
+		return p.final
+	case permitRampUp:
+		if halfOpenFor >= p.duration {
+			return p.final
+		}
+		if halfOpenFor < 0 {
+			halfOpenFor = 0
+		}
+		return p.initial + (p.final-p.initial)*float64(halfOpenFor)/float64(p.duration)
+	}
+	return -1
+}
+
+// admit reports whether a probe is admitted; rnd returns values in [0, 1).
+func (p Permit) admit(halfOpenFor time.Duration, rnd func() float64) bool {
+	switch p.kind {
+	case permitAll:
+		return true
+	case permitFunc:
+		return p.fn(halfOpenFor)
+	case permitRandom, permitRampUp:
+		return rnd() < p.Ratio(halfOpenFor)
+	}
+	return false
+}

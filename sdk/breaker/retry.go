@@ -1,0 +1,154 @@
+package breaker
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+)
+
+// Retry decides when an open breaker lets a call through to half-open. It
+// is evaluated lazily, on each call that arrives while the breaker is open:
+// there is no timer, so State reports StateOpen until a call arrives after
+// the delay. Build one with Always, Never, Cooldown, Backoff or RetryFunc;
+// the zero Retry is invalid.
+//
+// Jitter is re-sampled on every evaluation, as in fluxgate: inside the
+// jitter band, the more calls arrive, the sooner one gets through.
+type Retry struct {
+	kind    retryKind
+	initial time.Duration
+	max     time.Duration
+	mult    float64
+	jitter  float64
+	fn      func(openFor time.Duration, reopens int) bool
+	desc    string
+	err     error
+}
+
+type retryKind uint8
+
+const (
+	retryUnset retryKind = iota
+	retryAlways
+	retryNever
+	retryCooldown
+	retryBackoff
+	retryFunc
+)
+
+// Always lets the first call after opening through. It invites a
+// thundering herd; prefer Cooldown or Backoff.
+func Always() Retry { return Retry{kind: retryAlways, desc: "Always()"} }
+
+// Never keeps the breaker open until a manual command (Reset, ...).
+func Never() Retry { return Retry{kind: retryNever, desc: "Never()"} }
+
+// Cooldown lets a call through once the breaker has been open for d,
+// scaled by a random factor in [1-jitter, 1+jitter]. d must be greater than
+// zero and jitter in [0, 1). The breaker's default retry is
+// Cooldown(60*time.Second, 0).
+func Cooldown(d time.Duration, jitter float64) Retry {
+	r := Retry{kind: retryCooldown, initial: d, max: d, jitter: jitter, desc: fmt.Sprintf("Cooldown(%s, %s)", d, fmtFloat(jitter))}
+	var errs []error
+	if d <= 0 {
+		errs = append(errs, errors.New(r.desc+": duration must be greater than zero"))
+	}
+	errs = append(errs, checkJitter(r.desc, jitter))
+	r.err = errors.Join(errs...)
+	return r
+}
+
+// Backoff waits initial×multiplier^reopens, at most max, where reopens is
+// the number of half-open→open transitions since the breaker last closed;
+// the wait is scaled by a random factor in [1-jitter, 1+jitter]. For
+// example Backoff(10*time.Second, 2, 5*time.Minute, 0.1) waits about 10s,
+// 20s, 40s, 80s, 160s, then 300s. initial must be greater than zero,
+// multiplier greater than 1, max at least initial, jitter in [0, 1).
+func Backoff(initial time.Duration, multiplier float64, max time.Duration, jitter float64) Retry {
+	r := Retry{kind: retryBackoff, initial: initial, mult: multiplier, max: max, jitter: jitter,
+		desc: fmt.Sprintf("Backoff(%s, %s, %s, %s)", initial, fmtFloat(multiplier), max, fmtFloat(jitter))}
+	var errs []error
+	if initial <= 0 {
+		errs = append(errs, errors.New(r.desc+": initial duration must be greater than zero"))
+	}
+	if !(multiplier > 1) {
+		errs = append(errs, errors.New(r.desc+": multiplier must be greater than 1.0"))
+	}
+	if max < initial {
+		errs = append(errs, errors.New(r.desc+": max duration must be >= initial duration"))
+	}
+	errs = append(errs, checkJitter(r.desc, jitter))
+	r.err = errors.Join(errs...)
+	return r
+}
+
+// RetryFunc makes a Retry of fn, which receives how long the breaker has
+// been open and the number of re-openings since it last closed. fn is
+// called under the breaker's lock and must not call the breaker.
+func RetryFunc(fn func(openFor time.Duration, reopens int) bool) Retry {
+	r := Retry{kind: retryFunc, fn: fn, desc: "RetryFunc"}
+	if fn == nil {
+		r.err = errors.New("RetryFunc: func must not be nil")
+	}
+	return r
+}
+
+func checkJitter(desc string, j float64) error {
+	if !(j >= 0 && j < 1) {
+		return errors.New(desc + ": jitter ratio must be between 0.0 and 1.0")
+	}
+	return nil
+}
+
+// String describes the retry, e.g. "Cooldown(1m0s, 0)".
+func (r Retry) String() string {
+	if r.kind == retryUnset {
+		return "Retry(unset)"
+	}
+	return r.desc
+}
+
+func (r Retry) validate() error {
+	if r.kind == retryUnset {
+		return errors.New("retry is unset: use Always, Never, Cooldown, Backoff or RetryFunc")
+	}
+	return r.err
+}
+
+// Delay returns the nominal wait before the breaker, open after reopens
+// re-openings, lets a call through, without jitter: 0 for Always, -1 for
+// Never and RetryFunc (no estimate).
+func (r Retry) Delay(reopens int) time.Duration {
+	switch r.kind {
+	case retryAlways:
+		return 0
+	case retryCooldown:
+		return r.initial
+	case retryBackoff:
+		d := float64(r.initial) * math.Pow(r.mult, float64(reopens))
+		if d >= float64(r.max) || math.IsInf(d, 0) || math.IsNaN(d) {
+			return r.max
+		}
+		return time.Duration(d)
+	}
+	return -1
+}
+
+// ready reports whether a breaker open for openFor, after reopens
+// re-openings, lets a call through. rnd returns values in [0, 1).
+func (r Retry) ready(openFor time.Duration, reopens int, rnd func() float64) bool {
+	switch r.kind {
+	case retryAlways:
+		return true
+	case retryCooldown, retryBackoff:
+		d := r.Delay(reopens)
+		if r.jitter > 0 {
+			return float64(openFor) >= float64(d)*(1+r.jitter*(2*rnd()-1))
+		}
+		return openFor >= d
+	case retryFunc:
+		return r.fn(openFor, reopens)
+	}
+	return false
+}
