@@ -129,7 +129,15 @@ func New(name string, opts ...Option) (*Breaker, error) {
 	return b, nil
 }
 
+// appendErr appends err, flattening errors.Join trees so that each problem
+// is its own entry.
 func appendErr(errs []error, err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			errs = appendErr(errs, e)
+		}
+		return errs
+	}
 	if err != nil {
 		errs = append(errs, err)
 	}

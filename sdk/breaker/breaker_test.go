@@ -280,6 +280,7 @@ func TestListenerNotified(t *testing.T) {
 }
 
 func TestPanickingListenerDoesNotBreakBreaker(t *testing.T) {
+	logs := captureDefaultLog(t)
 	rec := &transitions{}
 	boom := sdk.Hooks{
 		StateChange: func(context.Context, sdk.Transition) { panic("listener failed") },
@@ -292,6 +293,8 @@ func TestPanickingListenerDoesNotBreakBreaker(t *testing.T) {
 	_, _ = call(b, failing)
 	assert.Equal(t, sdk.StateOpen, b.State())
 	assert.Len(t, rec.list(), 1, "the next hook still runs")
+	assert.Contains(t, logs.String(), "hook=StateChange")
+	assert.Contains(t, logs.String(), `panic="listener failed"`)
 }
 
 func TestFallback(t *testing.T) {

@@ -1,8 +1,10 @@
 package breaker_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"sync"
 	"testing"
 
@@ -132,4 +134,13 @@ func (r *callRecorder) endList() []sdk.CallEnd {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]sdk.CallEnd(nil), r.ends...)
+}
+
+// captureDefaultLog sends slog's default logger to a buffer for the test.
+func captureDefaultLog(t *testing.T) *bytes.Buffer {
+	var buf bytes.Buffer
+	old := slog.Default()
+	t.Cleanup(func() { slog.SetDefault(old) })
+	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, nil)))
+	return &buf
 }

@@ -96,6 +96,7 @@ func TestManualTransitionUsesGivenContext(t *testing.T) {
 }
 
 func TestRegisterAndClose(t *testing.T) {
+	logs := captureDefaultLog(t)
 	var reg sdk.Registration
 	unregistered := 0
 	h := sdk.Hooks{Register: func(r sdk.Registration) func() {
@@ -110,6 +111,7 @@ func TestRegisterAndClose(t *testing.T) {
 	b.Close()
 	b.Close()
 	assert.Equal(t, 1, unregistered, "Close is idempotent")
+	assert.Contains(t, logs.String(), "hook=Register")
 	_, err := call(b, double(1))
 	requireRejected(t, err, sdk.StateForcedOpen)
 }
@@ -188,10 +190,7 @@ func TestLogHooks(t *testing.T) {
 }
 
 func TestLogHooksDefaultLogger(t *testing.T) {
-	var buf bytes.Buffer
-	old := slog.Default()
-	t.Cleanup(func() { slog.SetDefault(old) })
-	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, nil)))
+	buf := captureDefaultLog(t)
 	b := mustNew(t, breaker.WithHooks(breaker.LogHooks(nil, nil)))
 	b.ForceOpen(context.Background())
 	assert.Contains(t, buf.String(), "level=WARN")

@@ -200,7 +200,7 @@ func newTimeWindow(size int, thresholds []time.Duration, epoch time.Time) *timeW
 func (w *timeWindow) second(now time.Time) int64 {
 	d := now.Sub(w.epoch)
 	if d < 0 {
-		return -1 // earlier than the window itself: fold into its first second
+		return 0 // earlier than the window itself: fold into its first second
 	}
 	return int64(d / time.Second)
 }
