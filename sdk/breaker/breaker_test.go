@@ -647,7 +647,8 @@ func TestNilArgumentsPanicWithClearMessages(t *testing.T) {
 		_, _ = breaker.Execute(ctx, nil, double(1))
 	})
 	assert.PanicsWithValue(t, "breaker: nil context", func() {
-		_, _ = breaker.Execute(nil, b, double(1)) //nolint:staticcheck // testing the nil ctx guard
+		//lint:ignore SA1012 testing the nil ctx guard
+		_, _ = breaker.Execute(nil, b, double(1))
 	})
 }
 

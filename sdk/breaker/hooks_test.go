@@ -91,7 +91,8 @@ func TestManualTransitionUsesGivenContext(t *testing.T) {
 	b := mustNew(t, breaker.WithHooks(sdk.Hooks{StateChange: func(ctx context.Context, _ sdk.Transition) { got = ctx.Value(ctxKey{}) }}))
 	b.ForceOpen(context.WithValue(context.Background(), ctxKey{}, "manual"))
 	assert.Equal(t, "manual", got)
-	b.Reset(nil) //nolint:staticcheck // a nil ctx is tolerated by manual commands
+	//lint:ignore SA1012 a nil ctx is tolerated by manual commands
+	b.Reset(nil)
 	assert.Nil(t, got)
 }
 
