@@ -1,0 +1,139 @@
+package otelbridge
+
+import (
+	"go.opentelemetry.io/otel/attribute"
+
+	"github.com/fluxgate/fluxgate/sdk"
+)
+
+// Attribute keys used on spans, span events and metrics. docs/telemetry.md
+// describes each one; all of them are in the "Development" stability level of
+// this module's own conventions, as no OpenTelemetry semantic convention for
+// circuit breakers exists yet.
+const (
+	// NameKey is the breaker's name (spans, events and every metric).
+	NameKey = attribute.Key("circuit_breaker.name")
+	// StateKey is the breaker state: the state in which a call was admitted
+	// or rejected (spans, circuit_breaker.calls), the state a breaker is in
+	// (circuit_breaker.state), or the state after a transition (the
+	// state_change event, circuit_breaker.transitions).
+	StateKey = attribute.Key("circuit_breaker.state")
+	// PreviousStateKey is the state before a transition.
+	PreviousStateKey = attribute.Key("circuit_breaker.previous_state")
+	// OutcomeKey is what became of a call: "success", "error" or
+	// "rejected".
+	OutcomeKey = attribute.Key("circuit_breaker.outcome")
+	// DecisionKey is the tracker's verdict on a call's error: "counted" or
+	// "ignored". Present only for the outcome "error".
+	DecisionKey = attribute.Key("circuit_breaker.decision")
+	// RuleKey is the label of the tracker rule that decided (spans only).
+	RuleKey = attribute.Key("circuit_breaker.rule")
+	// ErrorTypeKey is the semantic-convention attribute error.type: a
+	// low-cardinality class of the error, never its message.
+	ErrorTypeKey = attribute.Key("error.type")
+	// TransitionReasonKey says why a transition happened: "tripped",
+	// "retry", "recovered", "reopened" or "manual" (the state_change event).
+	TransitionReasonKey = attribute.Key("circuit_breaker.transition.reason")
+	// WindowCallsKey is the number of calls in the breaker's window just
+	// before a transition reset it (the state_change event).
+	WindowCallsKey = attribute.Key("circuit_breaker.window.calls")
+	// WindowFailuresKey is the number of failures in the breaker's window
+	// just before a transition reset it (the state_change event).
+	WindowFailuresKey = attribute.Key("circuit_breaker.window.failures")
+)
+
+// StateChangeEvent is the name of the span event added for a transition.
+const StateChangeEvent = "circuit_breaker.state_change"
+
+// Metric instrument names.
+const (
+	// CallsMetric counts the calls that reached a breaker.
+	CallsMetric = "circuit_breaker.calls"
+	// CallDurationMetric records how long executed calls ran, in seconds.
+	CallDurationMetric = "circuit_breaker.call.duration"
+	// StateMetric is 1 for the state a breaker is in and 0 for the others.
+	StateMetric = "circuit_breaker.state"
+	// TransitionsMetric counts state transitions.
+	TransitionsMetric = "circuit_breaker.transitions"
+)
+
+// The error.type values the bridge itself produces.
+const (
+	// ErrorTypeOther is the error.type of errors that have no better class
+	// (errors.New sentinels, unnamed types) and of every class beyond the
+	// per-breaker limit (see [WithErrorTypeLimit]).
+	ErrorTypeOther = "_OTHER"
+	// ErrorTypePanic is the error.type of a call whose function panicked.
+	ErrorTypePanic = "panic"
+	// ErrorTypeCanceled is the error.type of errors that match
+	// context.Canceled.
+	ErrorTypeCanceled = "context_canceled"
+	// ErrorTypeDeadlineExceeded is the error.type of errors that match
+	// context.DeadlineExceeded.
+	ErrorTypeDeadlineExceeded = "context_deadline_exceeded"
+)
+
+// numOutcomes and numDecisions size the precomputed tables.
+const (
+	numOutcomes  = 3
+	numDecisions = 3
+)
+
+var (
+	stateValues     [sdk.NumStates]attribute.KeyValue
+	prevStateValues [sdk.NumStates]attribute.KeyValue
+	outcomeValues   [numOutcomes]attribute.KeyValue
+	decisionValues  [numDecisions]attribute.KeyValue
+	reasonValues    [sdk.ReasonManual + 1]attribute.KeyValue
+)
+
+func init() {
+	for _, s := range sdk.States() {
+		stateValues[s] = StateKey.String(s.String())
+		prevStateValues[s] = PreviousStateKey.String(s.String())
+	}
+	for o := range numOutcomes {
+		outcomeValues[o] = OutcomeKey.String(sdk.Outcome(o).String())
+	}
+	for d := range numDecisions {
+		decisionValues[d] = DecisionKey.String(sdk.Decision(d).String())
+	}
+	for r := range reasonValues {
+		reasonValues[r] = TransitionReasonKey.String(sdk.Reason(r).String())
+	}
+}
+
+func stateKV(s sdk.State) attribute.KeyValue {
+	if s.Valid() {
+		return stateValues[s]
+	}
+	return StateKey.String(s.String())
+}
+
+func prevStateKV(s sdk.State) attribute.KeyValue {
+	if s.Valid() {
+		return prevStateValues[s]
+	}
+	return PreviousStateKey.String(s.String())
+}
+
+func outcomeKV(o sdk.Outcome) attribute.KeyValue {
+	if int(o) < numOutcomes {
+		return outcomeValues[o]
+	}
+	return OutcomeKey.String(o.String())
+}
+
+func decisionKV(d sdk.Decision) attribute.KeyValue {
+	if int(d) < numDecisions {
+		return decisionValues[d]
+	}
+	return DecisionKey.String(d.String())
+}
+
+func reasonKV(r sdk.Reason) attribute.KeyValue {
+	if int(r) < len(reasonValues) {
+		return reasonValues[r]
+	}
+	return TransitionReasonKey.String(r.String())
+}

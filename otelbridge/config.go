@@ -1,0 +1,183 @@
+package otelbridge
+
+import (
+	"context"
+	"slices"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/fluxgate/fluxgate/sdk"
+)
+
+// DefaultErrorTypeLimit is the number of distinct error.type values a
+// breaker reports before further ones become [ErrorTypeOther].
+const DefaultErrorTypeLimit = 16
+
+// config holds what the options set; newConfig fills in the defaults.
+type config struct {
+	tracerProvider trace.TracerProvider
+	meterProvider  metric.MeterProvider
+	spanName       func(breakerName string) string
+	spanAttrs      []attribute.KeyValue
+	metricAttrs    []attribute.KeyValue
+	spanStatus     func(sdk.CallEnd) (codes.Code, string)
+	filter         func(ctx context.Context, breakerName string) bool
+	errorType      func(error) string
+	errorTypeLimit int
+}
+
+func newConfig(opts []Option) config {
+	c := config{errorTypeLimit: DefaultErrorTypeLimit}
+	for _, o := range opts {
+		if o != nil {
+			o.apply(&c)
+		}
+	}
+	if c.tracerProvider == nil {
+		c.tracerProvider = otel.GetTracerProvider()
+	}
+	if c.meterProvider == nil {
+		c.meterProvider = otel.GetMeterProvider()
+	}
+	if c.spanName == nil {
+		c.spanName = defaultSpanName
+	}
+	return c
+}
+
+func defaultSpanName(breakerName string) string { return "circuit_breaker " + breakerName }
+
+// Option configures [Hooks]. The options are the With… functions of this
+// package.
+type Option interface {
+	apply(*config)
+}
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+// WithTracerProvider sets the provider of the tracer that starts the call
+// spans. The default is the global provider, otel.GetTracerProvider(), as it
+// is when [Hooks] is called (a global provider set later still takes effect:
+// the global provider forwards to it). A nil provider is ignored.
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return optionFunc(func(c *config) {
+		if tp != nil {
+			c.tracerProvider = tp
+		}
+	})
+}
+
+// WithMeterProvider sets the provider of the meter that creates the
+// instruments. The default is the global provider, otel.GetMeterProvider().
+// A nil provider is ignored.
+func WithMeterProvider(mp metric.MeterProvider) Option {
+	return optionFunc(func(c *config) {
+		if mp != nil {
+			c.meterProvider = mp
+		}
+	})
+}
+
+// WithSpanNameFormatter sets the function that names the spans of a
+// breaker. The default names them "circuit_breaker {name}". It is called once
+// per breaker name and its result reused; it must return a low-cardinality
+// name. A nil function is ignored.
+func WithSpanNameFormatter(f func(breakerName string) string) Option {
+	return optionFunc(func(c *config) {
+		if f != nil {
+			c.spanName = f
+		}
+	})
+}
+
+// WithSpanAttributes adds attributes to every span at its start, so that
+// samplers see them. An attribute with the key of one of the bridge's own
+// is replaced by the bridge's. Several calls add up.
+func WithSpanAttributes(attrs ...attribute.KeyValue) Option {
+	attrs = slices.Clone(attrs)
+	return optionFunc(func(c *config) {
+		c.spanAttrs = append(c.spanAttrs, attrs...)
+	})
+}
+
+// WithMetricAttributes adds attributes to every measurement of every
+// instrument. They must have few values (a service tier, a region), never
+// per-call values. An attribute with the key of one of the bridge's own is
+// replaced by the bridge's. Several calls add up.
+func WithMetricAttributes(attrs ...attribute.KeyValue) Option {
+	attrs = slices.Clone(attrs)
+	return optionFunc(func(c *config) {
+		c.metricAttrs = append(c.metricAttrs, attrs...)
+	})
+}
+
+// WithSpanStatus replaces the default span status rule: Unset for a
+// success; Error, described by the error's message, for every other call
+// (ignored errors and rejections included; "panic: <value>" for a panic).
+// f is called for every call whose span is recording; a returned
+// codes.Unset leaves the status unset. A typical use leaves ignored errors
+// Unset:
+//
+//	otelbridge.WithSpanStatus(func(e sdk.CallEnd) (codes.Code, string) {
+//		if e.Outcome == sdk.OutcomeSuccess || e.Decision == sdk.DecisionIgnored {
+//			return codes.Unset, ""
+//		}
+//		return otelbridge.DefaultSpanStatus(e)
+//	})
+//
+// A nil function is ignored.
+func WithSpanStatus(f func(sdk.CallEnd) (codes.Code, string)) Option {
+	return optionFunc(func(c *config) {
+		if f != nil {
+			c.spanStatus = f
+		}
+	})
+}
+
+// WithFilter sets a function that decides, for every call, whether it gets
+// a span: returning false skips the span. Metrics are recorded for every
+// call all the same, so that rates stay right (unlike otelhttp's filters,
+// which skip all telemetry). A state_change event of a call without a span
+// goes to the span in its context, if any. A nil function is ignored.
+func WithFilter(f func(ctx context.Context, breakerName string) bool) Option {
+	return optionFunc(func(c *config) {
+		if f != nil {
+			c.filter = f
+		}
+	})
+}
+
+// WithErrorType sets a function that classifies errors that neither have
+// an ErrorType() string method nor match context.Canceled or
+// context.DeadlineExceeded. A non-empty result becomes the error.type; an
+// empty one falls back to the Go type name of the error. The result must
+// come from a small set of values: never the message. A nil function is
+// ignored.
+func WithErrorType(f func(error) string) Option {
+	return optionFunc(func(c *config) {
+		if f != nil {
+			c.errorType = f
+		}
+	})
+}
+
+// WithErrorTypeLimit sets how many distinct error.type values each breaker
+// reports before further values are reported as [ErrorTypeOther] (the bridge
+// then reports the overflow once through otel.Handle). The values the bridge
+// and the breaker define themselves (panic, context_canceled,
+// context_deadline_exceeded, the circuit_breaker_* rejections, _OTHER) do
+// not count. The default is [DefaultErrorTypeLimit]; 0 reports every other
+// value as _OTHER; a negative n is ignored.
+func WithErrorTypeLimit(n int) Option {
+	return optionFunc(func(c *config) {
+		if n >= 0 {
+			c.errorTypeLimit = n
+		}
+	})
+}
