@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -40,14 +41,22 @@ type Breaker struct {
 	closeOnce  sync.Once
 	unregister []func()
 
-	// mu guards win, changedAt, reopens, streak and openErr, and every
-	// write of stateGen.
+	// epoch is when the breaker was built: the origin of openUntil.
+	epoch time.Time
+	// openUntil (nanoseconds since epoch) and openErr are set at each
+	// opening, under mu and before stateGen: until openUntil the retry
+	// policy cannot let a call through, so the rejection path reads them
+	// without taking mu. openErr is returned while open.
+	openUntil atomic.Int64
+	openErr   atomic.Pointer[NotPermittedError]
+
+	// mu guards win, changedAt, reopens and streak, and every write of
+	// stateGen, openUntil and openErr.
 	mu        sync.Mutex
 	win       window
 	changedAt time.Time
 	reopens   int
 	streak    int
-	openErr   *NotPermittedError // returned while open; made anew at each opening
 }
 
 // New builds a breaker named name (used in errors, logs and telemetry; keep
@@ -112,6 +121,7 @@ func New(name string, opts ...Option) (*Breaker, error) {
 		forcedErr:   &NotPermittedError{Name: name, State: sdk.StateForcedOpen},
 		win:         cfg.window.newWindow(thresholds, now),
 		changedAt:   now,
+		epoch:       now,
 	}
 	if b.rand == nil {
 		b.rand = rand.Float64
@@ -248,7 +258,15 @@ func (b *Breaker) transitionLocked(to sdk.State, reason sdk.Reason, now time.Tim
 		if d := b.retry.Delay(b.reopens); d >= 0 {
 			e.RetryAt = now.Add(d)
 		}
-		b.openErr = e
+		b.openErr.Store(e)
+		until := int64(math.MinInt64) // always ask the retry policy
+		if lo := b.retry.minDelay(b.reopens); lo > 0 {
+			until = int64(now.Sub(b.epoch)) + int64(lo)
+			if until < 0 { // overflow (Never)
+				until = math.MaxInt64
+			}
+		}
+		b.openUntil.Store(until)
 	}
 	b.stateGen.Store((sg>>8+1)<<8 | uint64(to))
 	return pending{ok: true, t: sdk.Transition{Name: b.name, From: from, To: to, Reason: reason, Window: counts, At: now}}
@@ -291,62 +309,115 @@ type ticket struct {
 	record bool      // the outcome goes into the window
 	slot   bool      // holds a half-open slot
 	tr     pending   // transition made during admission (open→half-open)
+	// earlier holds the transitions this call made before tr, when it
+	// moved the breaker to half-open, waited for a slot and found it open
+	// again (rare); they are reported too, in order.
+	earlier []sdk.Transition
 }
 
-// acquire decides whether a call may run. It returns a non-nil error for a
-// refused call: the breaker's NotPermittedError, or ctx's error when ctx
-// ended while waiting for a half-open slot.
-func (b *Breaker) acquire(ctx context.Context) (ticket, error) {
-	var tr pending
+// acquire decides whether a call may run and fills in t, which the caller
+// keeps on its stack (a ticket is too large to copy on every call). It
+// returns a non-nil error for a refused call: the breaker's
+// NotPermittedError, or ctx's error when ctx ended while waiting for a
+// half-open slot.
+func (b *Breaker) acquire(ctx context.Context, t *ticket) error {
 	for {
 		sg := b.stateGen.Load()
 		st := sdk.State(sg & 0xff)
+		t.sg, t.state = sg, st
 		switch st {
 		case sdk.StateClosed, sdk.StateMetricsOnly:
-			return ticket{sg: sg, state: st, record: true, tr: tr}, nil
+			t.record = true
+			return nil
 		case sdk.StateDisabled:
-			return ticket{sg: sg, state: st, tr: tr}, nil
+			return nil
 		case sdk.StateForcedOpen:
-			return ticket{sg: sg, state: st, tr: tr}, b.forcedErr
+			return b.forcedErr
 		case sdk.StateOpen:
-			now := time.Now()
-			b.mu.Lock()
-			if b.stateGen.Load() != sg {
-				b.mu.Unlock()
+			// Before openUntil the retry policy refuses whatever it is
+			// asked: refuse without the lock (and without the wall clock).
+			if int64(time.Since(b.epoch)) < b.openUntil.Load() {
+				return b.openErr.Load()
+			}
+			switch b.retryLocked(sg, time.Now(), t) {
+			case retryStale:
 				continue
+			case retryRefused:
+				return b.openErr.Load()
 			}
-			if !b.retry.ready(now.Sub(b.changedAt), b.reopens, b.rand) {
-				err := b.openErr
-				b.mu.Unlock()
-				return ticket{sg: sg, state: st, tr: tr}, err
-			}
-			tr = b.transitionLocked(sdk.StateHalfOpen, sdk.ReasonRetry, now)
-			b.mu.Unlock()
 			// The same call goes on as a half-open probe.
 		case sdk.StateHalfOpen:
 			if err := b.acquireSlot(ctx); err != nil {
-				return ticket{sg: sg, state: st, tr: tr}, err
+				return err
 			}
-			now := time.Now()
-			b.mu.Lock()
-			if b.stateGen.Load() != sg {
-				// The state changed while waiting: free the slot first,
-				// then go by the new state.
-				b.mu.Unlock()
-				b.releaseSlot()
+			admitted, stale := b.admitProbe(sg)
+			if stale {
+				// The state changed while waiting: the slot is free
+				// again; go by the new state.
 				continue
 			}
-			ok := b.permit.admit(now.Sub(b.changedAt), b.rand)
-			b.mu.Unlock()
-			if !ok {
-				b.releaseSlot()
-				return ticket{sg: sg, state: st, tr: tr}, b.halfOpenErr
+			if !admitted {
+				return b.halfOpenErr
 			}
-			return ticket{sg: sg, state: st, record: true, slot: true, tr: tr}, nil
+			t.record, t.slot = true, true
+			return nil
 		default:
 			panic("breaker: corrupt state " + st.String())
 		}
 	}
+}
+
+// Results of retryLocked.
+const (
+	retryStale    = iota // the state changed: look again
+	retryRefused         // the retry policy refused the call
+	retryHalfOpen        // the breaker moved to half-open
+)
+
+// retryLocked asks the retry policy of the open breaker whose stateGen was
+// sg, and moves it to half-open if the policy agrees. User code (RetryFunc,
+// the WithRand source) runs here under the lock: the deferred unlock keeps
+// the breaker usable if it panics.
+func (b *Breaker) retryLocked(sg uint64, now time.Time, t *ticket) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.stateGen.Load() != sg {
+		return retryStale
+	}
+	if !b.retry.ready(now.Sub(b.changedAt), b.reopens, b.rand) {
+		return retryRefused
+	}
+	if t.tr.ok {
+		t.earlier = append(t.earlier, t.tr.t)
+	}
+	t.tr = b.transitionLocked(sdk.StateHalfOpen, sdk.ReasonRetry, now)
+	return retryHalfOpen
+}
+
+// admitProbe asks the permit whether a call holding a half-open slot of the
+// breaker whose stateGen was sg may run. Unless it is admitted, the slot is
+// released, also when the permit (PermitFunc, the WithRand source) panics.
+func (b *Breaker) admitProbe(sg uint64) (admitted, stale bool) {
+	var now time.Time
+	timed := b.permit.timed()
+	if timed {
+		now = time.Now()
+	}
+	b.mu.Lock()
+	defer func() {
+		b.mu.Unlock()
+		if !admitted {
+			b.releaseSlot()
+		}
+	}()
+	if b.stateGen.Load() != sg {
+		return false, true
+	}
+	var halfOpenFor time.Duration
+	if timed {
+		halfOpenFor = now.Sub(b.changedAt)
+	}
+	return b.permit.admit(halfOpenFor, b.rand), false
 }
 
 func (b *Breaker) acquireSlot(ctx context.Context) error {
@@ -368,8 +439,9 @@ func (b *Breaker) releaseSlot() { <-b.slots }
 // record applies a finished call's outcome: it updates the failure streak
 // and the window, evaluates the tripper and makes the transition it calls
 // for. An outcome of a call admitted before the last transition is dropped
-// (stale is true).
-func (b *Breaker) record(t *ticket, success bool, dur time.Duration) (p pending, stale bool) {
+// (stale is true). A transition it makes is stored in *p, to be reported
+// once the lock is released.
+func (b *Breaker) record(t *ticket, success bool, dur time.Duration, p *pending) (stale bool) {
 	var now time.Time
 	if b.timedWindow {
 		now = time.Now()
@@ -385,28 +457,50 @@ func (b *Breaker) record(t *ticket, success bool, dur time.Duration) (p pending,
 		}
 	}
 	b.mu.Lock()
-	if b.stateGen.Load() != t.sg {
+	done := false
+	defer func() {
+		if !done {
+			// The tripper (a TripperFunc) panicked after the outcome was
+			// added: the caller's panic path must not record it again.
+			t.record = false
+		}
 		b.mu.Unlock()
-		return p, true
+	}()
+	if b.stateGen.Load() != t.sg {
+		done = true
+		return true
 	}
 	if success {
 		b.streak = 0
 	} else {
 		b.streak++
 	}
-	b.win.add(r, now)
+	var c CallContext
+	// Calls on the concrete windows, rather than through the interface,
+	// keep c on the stack and avoid copying the Metric.
+	switch w := b.win.(type) {
+	case *countWindow:
+		w.add(r, now)
+		w.load(&c.Metric)
+	case *timeWindow:
+		w.add(r, now)
+		w.load(&c.Metric, now)
+	default:
+		w.add(r, now)
+		c.Metric = w.metric(now)
+	}
 	if t.state == sdk.StateClosed || t.state == sdk.StateHalfOpen {
-		c := CallContext{Metric: b.win.metric(now), State: t.state, ConsecutiveFailures: b.streak}
+		c.State, c.ConsecutiveFailures = t.state, b.streak
 		trip := b.tripper.trip(&c)
 		switch {
 		case t.state == sdk.StateClosed && trip:
-			p = b.transitionLocked(sdk.StateOpen, sdk.ReasonTripped, now)
+			*p = b.transitionLocked(sdk.StateOpen, sdk.ReasonTripped, now)
 		case t.state == sdk.StateHalfOpen && success && !trip:
-			p = b.transitionLocked(sdk.StateClosed, sdk.ReasonRecovered, now)
+			*p = b.transitionLocked(sdk.StateClosed, sdk.ReasonRecovered, now)
 		case t.state == sdk.StateHalfOpen && !success && trip:
-			p = b.transitionLocked(sdk.StateOpen, sdk.ReasonReopened, now)
+			*p = b.transitionLocked(sdk.StateOpen, sdk.ReasonReopened, now)
 		}
 	}
-	b.mu.Unlock()
-	return p, false
+	done = true
+	return false
 }

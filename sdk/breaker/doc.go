@@ -58,7 +58,9 @@
 //
 // A closed-state call without hooks takes one lock and allocates nothing;
 // it reads the clock only when a TimeWindow, an AvgLatency or SlowRate
-// tripper, or a hook needs the time.
+// tripper, or a hook needs the time. A call refused while open takes no
+// lock and allocates nothing either, unless the retry policy must be asked
+// (jitter, RetryFunc, or once its delay has passed).
 //
 // # Deliberate differences from fluxgate
 //

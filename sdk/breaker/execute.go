@@ -34,7 +34,8 @@ func Execute[T any](ctx context.Context, b *Breaker, fn func(context.Context) (T
 	if fn == nil {
 		panic("breaker: Execute called with a nil func")
 	}
-	t, cctx, err := b.begin(ctx)
+	var t ticket
+	cctx, err := b.begin(ctx, &t)
 	if err != nil {
 		return v, err
 	}
@@ -81,26 +82,30 @@ func ExecuteWithFallback[T any](ctx context.Context, b *Breaker, fn func(context
 }
 
 // begin admits or refuses a call and runs the CallStart hooks (and, for a
-// refused call, CallEnd). It returns the context fn runs under.
-func (b *Breaker) begin(ctx context.Context) (ticket, context.Context, error) {
+// refused call, CallEnd), filling in t. It returns the context fn runs
+// under.
+func (b *Breaker) begin(ctx context.Context, t *ticket) (context.Context, error) {
 	if b == nil {
 		panic("breaker: call through a nil *Breaker")
 	}
 	if ctx == nil {
 		panic("breaker: nil context")
 	}
-	t, err := b.acquire(ctx)
+	err := b.acquire(ctx, t)
 	if !t.tr.ok && !b.hooks.calls() {
-		return t, ctx, err
+		return ctx, err
 	}
 	cctx := b.hooks.start(ctx, sdk.CallStart{Name: b.name, State: t.state, Rejected: err != nil})
 	if t.tr.ok {
+		for _, tr := range t.earlier {
+			b.hooks.transition(cctx, tr)
+		}
 		b.hooks.transition(cctx, t.tr.t)
 	}
 	if err != nil {
 		b.hooks.end(cctx, sdk.CallEnd{Name: b.name, State: t.state, Outcome: sdk.OutcomeRejected, Err: err})
 	}
-	return t, cctx, err
+	return cctx, err
 }
 
 // end classifies and records the outcome of a call that returned, releases
@@ -125,12 +130,9 @@ func (b *Breaker) end(ctx, cctx context.Context, t *ticket, start time.Time, err
 	}
 	var p pending
 	if t.record && info.Decision != sdk.DecisionIgnored {
-		p, info.Stale = b.record(t, err == nil, dur)
+		info.Stale = b.record(t, err == nil, dur, &p)
 	}
-	if t.slot {
-		t.slot = false
-		b.releaseSlot()
-	}
+	b.releaseSlotOf(t)
 	if p.ok {
 		b.hooks.transition(cctx, p.t)
 	}
@@ -150,18 +152,24 @@ func (b *Breaker) panicked(cctx context.Context, t *ticket, start time.Time, r a
 	info := sdk.CallEnd{Name: b.name, State: t.state, Outcome: sdk.OutcomeError, Decision: sdk.DecisionCounted,
 		Rule: RulePanic, Panicked: true, PanicValue: r, Duration: dur}
 	var p pending
+	defer b.releaseSlotOf(t) // also if the tripper panics in record
 	if t.record {
-		p, info.Stale = b.record(t, false, dur)
+		info.Stale = b.record(t, false, dur, &p)
 	}
-	if t.slot {
-		t.slot = false
-		b.releaseSlot()
-	}
+	b.releaseSlotOf(t)
 	if p.ok {
 		b.hooks.transition(cctx, p.t)
 	}
 	b.hooks.end(cctx, info)
 	if r != nil {
 		panic(r)
+	}
+}
+
+// releaseSlotOf releases the half-open slot t holds, if any.
+func (b *Breaker) releaseSlotOf(t *ticket) {
+	if t.slot {
+		t.slot = false
+		b.releaseSlot()
 	}
 }

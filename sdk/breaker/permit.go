@@ -110,6 +110,10 @@ func (p Permit) Ratio(halfOpenFor time.Duration) float64 {
 	return -1
 }
 
+// timed reports whether admit looks at halfOpenFor, so that the breaker
+// reads the clock only then.
+func (p Permit) timed() bool { return p.kind == permitRampUp || p.kind == permitFunc }
+
 // admit reports whether a probe is admitted; rnd returns values in [0, 1).
 func (p Permit) admit(halfOpenFor time.Duration, rnd func() float64) bool {
 	switch p.kind {

@@ -135,6 +135,23 @@ func (r Retry) Delay(reopens int) time.Duration {
 	return -1
 }
 
+// minDelay returns how long a breaker open after reopens re-openings
+// certainly stays open: ready is false for any openFor shorter than that.
+// It is 0 when there is no such bound without asking the policy (Always,
+// RetryFunc, and a jittered delay, whose draw ready must make on every
+// evaluation), and math.MaxInt64 for Never.
+func (r Retry) minDelay(reopens int) time.Duration {
+	switch r.kind {
+	case retryNever:
+		return math.MaxInt64
+	case retryCooldown, retryBackoff:
+		if r.jitter == 0 {
+			return r.Delay(reopens)
+		}
+	}
+	return 0
+}
+
 // ready reports whether a breaker open for openFor, after reopens
 // re-openings, lets a call through. rnd returns values in [0, 1).
 func (r Retry) ready(openFor time.Duration, reopens int, rnd func() float64) bool {

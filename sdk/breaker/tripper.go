@@ -171,7 +171,9 @@ func (n *tripNode) trip(c *CallContext) bool {
 	case tripFailureRate:
 		return m.TotalCount > 0 && float64(m.FailureCount)/float64(m.TotalCount) >= n.ratio
 	case tripAvgLatency:
-		return m.TotalCount > 0 && m.TotalDuration >= n.dur*time.Duration(m.TotalCount)
+		// avg >= dur ⇔ floor(total/count) >= dur for an integer dur; the
+		// division cannot overflow where dur×count could.
+		return m.TotalCount > 0 && m.TotalDuration/time.Duration(m.TotalCount) >= n.dur
 	case tripSlowRate:
 		return m.TotalCount > 0 && float64(m.SlowCount(n.dur))/float64(m.TotalCount) >= n.ratio
 	case tripFailureStreak:

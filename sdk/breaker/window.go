@@ -27,18 +27,29 @@ const (
 	windowTime
 )
 
+// maxWindowSize bounds CountWindow (calls) and TimeWindow (seconds): a
+// window's storage is allocated when the breaker is built, and a size
+// beyond this would make New fail with an unrecoverable out-of-memory
+// error instead of reporting the size.
+const maxWindowSize = 1 << 20
+
 // CountWindow keeps the last size calls, evicting the oldest first. size
-// must be at least 1. The breaker's default window is CountWindow(100).
+// must be at least 1 and at most 1048576. The breaker's default window is
+// CountWindow(100).
 func CountWindow(size int) Window {
 	w := Window{kind: windowCount, size: size, desc: fmt.Sprintf("CountWindow(%d)", size)}
-	if size < 1 {
+	switch {
+	case size < 1:
 		w.err = fmt.Errorf("%s: size must be greater than zero", w.desc)
+	case size > maxWindowSize:
+		w.err = fmt.Errorf("%s: size must be at most %d", w.desc, maxWindowSize)
 	}
 	return w
 }
 
 // TimeWindow keeps the calls of the last size, in one-second buckets. size
-// must be a whole number of seconds, at least one second.
+// must be a whole number of seconds, at least one second and at most
+// 1048576 seconds (about 12 days).
 //
 // Unlike fluxgate, where an old bucket lingers until its slot is reused,
 // buckets older than size are expired both when a call is recorded and when
@@ -51,6 +62,8 @@ func TimeWindow(size time.Duration) Window {
 		w.err = fmt.Errorf("%s: size must be at least one second", w.desc)
 	case size%time.Second != 0:
 		w.err = fmt.Errorf("%s: size must be a whole number of seconds", w.desc)
+	case size > maxWindowSize*time.Second:
+		w.err = fmt.Errorf("%s: size must be at most %d seconds", w.desc, maxWindowSize)
 	}
 	return w
 }
@@ -129,6 +142,13 @@ func (t *totals) metric(thresholds []time.Duration) Metric {
 	return Metric{TotalCount: t.calls, FailureCount: t.failures, TotalDuration: t.dur, thresholds: thresholds, slow: t.slow}
 }
 
+// load sets *m to the totals, in place: on the hot path this is cheaper
+// than returning a Metric through several frames.
+func (t *totals) load(m *Metric, thresholds []time.Duration) {
+	m.TotalCount, m.FailureCount, m.TotalDuration = t.calls, t.failures, t.dur
+	m.thresholds, m.slow = thresholds, t.slow
+}
+
 // countWindow is a ring buffer of the last len(ring) records plus their
 // running totals.
 type countWindow struct {
@@ -156,6 +176,9 @@ func (w *countWindow) add(r record, _ time.Time) {
 }
 
 func (w *countWindow) metric(time.Time) Metric { return w.sum.metric(w.thresholds) }
+
+// load is metric, written to *m.
+func (w *countWindow) load(m *Metric) { w.sum.load(m, w.thresholds) }
 
 func (w *countWindow) reset() {
 	w.next, w.n = 0, 0
@@ -274,6 +297,12 @@ func (w *timeWindow) add(r record, now time.Time) {
 func (w *timeWindow) metric(now time.Time) Metric {
 	w.advance(w.second(now))
 	return w.sum.metric(w.thresholds)
+}
+
+// load is metric, written to *m.
+func (w *timeWindow) load(m *Metric, now time.Time) {
+	w.advance(w.second(now))
+	w.sum.load(m, w.thresholds)
 }
 
 func (w *timeWindow) reset() {

@@ -42,7 +42,9 @@ func (r *Rule) And(t Tracker) *Rule { return And(r.tracker(), t) }
 func (r *Rule) Or(t Tracker) *Rule { return Or(r.tracker(), t) }
 
 // Not returns the negation of r; it is [Not](r). The negation of a negation
-// is the original rule: r.Not().Not() == r.
+// is the original rule: r.Not().Not() == r for any r that is not itself a
+// negation (for r = x.Not(), r.Not() is x and r.Not().Not() is a new
+// negation of x, which decides exactly like r).
 func (r *Rule) Not() *Rule {
 	if r != nil && r.kind == kindNot && r.kids[0].rule != nil {
 		return r.kids[0].rule

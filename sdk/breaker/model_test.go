@@ -1,0 +1,1373 @@
+package breaker_test
+
+// Model-based tests: random sequences of calls (success, counted error,
+// ignored error, deadline, caller-cancelled, panic; instant, slow or held in
+// flight), clock advances, random-source values and manual commands are
+// applied both to a real breaker and to a small reference model of
+// fluxgate's state table (reference/fluxgate-behaviour.md §1.10 and §2),
+// written here from the table, not from the breaker's code. After every step
+// the state, changed-at, re-open count, failure streak, window metric,
+// transitions, the use of the random source and every finished call's result
+// and CallEnd must agree.
+//
+// Every check runs in a testing/synctest bubble: time.Sleep advances a fake
+// clock, so durations, cooldowns, ramp-ups and TimeWindow buckets are exact.
+// Calls run in their own goroutines; synctest.Wait lets each step settle
+// before it is checked.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"pgregory.net/rapid"
+
+	"github.com/fluxgate/fluxgate/sdk"
+	"github.com/fluxgate/fluxgate/sdk/breaker"
+	"github.com/fluxgate/fluxgate/sdk/tracker"
+)
+
+// ---------------------------------------------------------------------------
+// Reference trippers.
+
+const (
+	mtClosed = iota
+	mtHalfOpened
+	mtMinRequests
+	mtFailureRate
+	mtAvgLatency
+	mtSlowRate
+	mtFailureStreak
+	mtFunc
+	mtAnd
+	mtOr
+)
+
+var mdlTripNames = []string{"Closed", "HalfOpened", "MinRequests", "FailureRate", "AvgLatency", "SlowRate", "FailureStreak", "TripperFunc", "And", "Or"}
+
+// mdlTrip is a tripper tree. Ratios are num/den, compared exactly in
+// integers by the model.
+type mdlTrip struct {
+	kind     int
+	n        int
+	num, den int
+	d        time.Duration
+	l, r     *mdlTrip
+}
+
+// mdlThresholds are the SlowRate thresholds; mdlDelays sit on and around
+// them so that ">=" is exercised at its edge.
+var (
+	mdlThresholds = []time.Duration{300 * time.Millisecond, time.Second, 2500 * time.Millisecond}
+	mdlDelays     = []time.Duration{0, 0, 0, 0, 299 * time.Millisecond, 300 * time.Millisecond, 999 * time.Millisecond, time.Second, 2500 * time.Millisecond}
+)
+
+func genMdlTrip(t *rapid.T, depth int) *mdlTrip {
+	m := &mdlTrip{kind: rapid.IntRange(0, mtFunc).Draw(t, "tripper")}
+	if depth > 0 && rapid.IntRange(0, 4).Draw(t, "combine") < 2 {
+		m.kind = rapid.SampledFrom([]int{mtAnd, mtOr}).Draw(t, "combinator")
+	}
+	switch m.kind {
+	case mtMinRequests:
+		m.n = rapid.IntRange(1, 6).Draw(t, "minRequests")
+	case mtFailureRate, mtSlowRate:
+		m.den = rapid.SampledFrom([]int{1, 2, 3, 4, 5, 10}).Draw(t, "ratioDen")
+		m.num = rapid.IntRange(1, m.den).Draw(t, "ratioNum")
+		if m.kind == mtSlowRate {
+			m.d = rapid.SampledFrom(mdlThresholds).Draw(t, "slowThreshold")
+		}
+	case mtAvgLatency:
+		m.d = rapid.SampledFrom([]time.Duration{200 * time.Millisecond, 300 * time.Millisecond, time.Second}).Draw(t, "avgLatency")
+	case mtFailureStreak:
+		m.n = rapid.IntRange(1, 4).Draw(t, "streak")
+	case mtFunc:
+		m.n = rapid.IntRange(1, 4).Draw(t, "funcFailures")
+	case mtAnd, mtOr:
+		m.l = genMdlTrip(t, depth-1)
+		m.r = genMdlTrip(t, depth-1)
+	}
+	return m
+}
+
+func (m *mdlTrip) build() breaker.Tripper {
+	switch m.kind {
+	case mtClosed:
+		return breaker.Closed()
+	case mtHalfOpened:
+		return breaker.HalfOpened()
+	case mtMinRequests:
+		return breaker.MinRequests(m.n)
+	case mtFailureRate:
+		return breaker.FailureRate(float64(m.num) / float64(m.den))
+	case mtAvgLatency:
+		return breaker.AvgLatency(m.d)
+	case mtSlowRate:
+		return breaker.SlowRate(float64(m.num)/float64(m.den), m.d)
+	case mtFailureStreak:
+		return breaker.FailureStreak(m.n)
+	case mtFunc:
+		n := m.n
+		return breaker.TripperFunc("failures", func(c breaker.CallContext) bool { return c.Metric.FailureCount >= n })
+	case mtAnd:
+		return m.l.build().And(m.r.build())
+	default:
+		return m.l.build().Or(m.r.build())
+	}
+}
+
+// mdlSnap is what the model's tripper sees.
+type mdlSnap struct {
+	state  sdk.State
+	calls  int
+	fails  int
+	dur    time.Duration
+	slow   map[time.Duration]int
+	streak int
+}
+
+// eval is the tripper table of fluxgate-behaviour.md §1.4, with ">=" and
+// exact ratios.
+func (m *mdlTrip) eval(s *mdlSnap) bool {
+	switch m.kind {
+	case mtClosed:
+		return s.state == sdk.StateClosed
+	case mtHalfOpened:
+		return s.state == sdk.StateHalfOpen
+	case mtMinRequests:
+		return s.calls >= m.n
+	case mtFailureRate:
+		return s.calls > 0 && s.fails*m.den >= m.num*s.calls
+	case mtAvgLatency:
+		return s.calls > 0 && s.dur >= m.d*time.Duration(s.calls)
+	case mtSlowRate:
+		return s.calls > 0 && s.slow[m.d]*m.den >= m.num*s.calls
+	case mtFailureStreak:
+		return s.streak >= m.n
+	case mtFunc:
+		return s.fails >= m.n
+	case mtAnd:
+		return m.l.eval(s) && m.r.eval(s)
+	default:
+		return m.l.eval(s) || m.r.eval(s)
+	}
+}
+
+func (m *mdlTrip) leaves(f func(*mdlTrip)) {
+	if m.kind == mtAnd || m.kind == mtOr {
+		f(m)
+		m.l.leaves(f)
+		m.r.leaves(f)
+		return
+	}
+	f(m)
+}
+
+// needsDurations: the breaker measures durations only for trippers that read
+// them (AvgLatency, SlowRate, and TripperFunc, which might).
+func (m *mdlTrip) needsDurations() bool {
+	need := false
+	m.leaves(func(n *mdlTrip) { need = need || n.kind == mtAvgLatency || n.kind == mtSlowRate || n.kind == mtFunc })
+	return need
+}
+
+func (m *mdlTrip) thresholds() []time.Duration {
+	var out []time.Duration
+	m.leaves(func(n *mdlTrip) {
+		if n.kind == mtSlowRate && !slices.Contains(out, n.d) {
+			out = append(out, n.d)
+		}
+	})
+	return out
+}
+
+// ---------------------------------------------------------------------------
+// Reference retries and permits (fluxgate-behaviour.md §1.5, §1.6).
+
+const (
+	mrAlways = iota
+	mrNever
+	mrCooldown
+	mrBackoff
+	mrFunc
+)
+
+var mdlRetryNames = []string{"Always", "Never", "Cooldown", "Backoff", "RetryFunc"}
+
+type mdlRetry struct {
+	kind     int
+	d, max   time.Duration
+	mult     int
+	jitter   float64
+	jitterOn bool
+}
+
+func genMdlRetry(t *rapid.T) mdlRetry {
+	r := mdlRetry{kind: rapid.IntRange(0, mrFunc).Draw(t, "retry")}
+	switch r.kind {
+	case mrCooldown, mrBackoff:
+		r.d = rapid.SampledFrom([]time.Duration{500 * time.Millisecond, time.Second, 3 * time.Second, 10 * time.Second}).Draw(t, "retryDelay")
+		r.jitter = rapid.SampledFrom([]float64{0, 0, 0.1, 0.5}).Draw(t, "jitter")
+		r.jitterOn = r.jitter > 0
+		if r.kind == mrBackoff {
+			r.mult = rapid.IntRange(2, 3).Draw(t, "multiplier")
+			r.max = r.d * time.Duration(rapid.SampledFrom([]int{1, 2, 4, 8}).Draw(t, "maxFactor"))
+		}
+	}
+	return r
+}
+
+func (r mdlRetry) build() breaker.Retry {
+	switch r.kind {
+	case mrAlways:
+		return breaker.Always()
+	case mrNever:
+		return breaker.Never()
+	case mrCooldown:
+		return breaker.Cooldown(r.d, r.jitter)
+	case mrBackoff:
+		return breaker.Backoff(r.d, float64(r.mult), r.max, r.jitter)
+	default:
+		return breaker.RetryFunc(mdlRetryFunc)
+	}
+}
+
+func mdlRetryFunc(openFor time.Duration, reopens int) bool {
+	return openFor >= time.Duration(reopens+1)*2*time.Second
+}
+
+// delay is the nominal wait: initial × multiplier^reopens capped at max for
+// Backoff, computed step by step; -1 when there is no estimate.
+func (r mdlRetry) delay(reopens int) time.Duration {
+	switch r.kind {
+	case mrAlways:
+		return 0
+	case mrCooldown:
+		return r.d
+	case mrBackoff:
+		d := r.d
+		for range reopens {
+			d *= time.Duration(r.mult)
+			if d >= r.max {
+				return r.max
+			}
+		}
+		return min(d, r.max)
+	}
+	return -1
+}
+
+// ready is "elapsed >= delay × (1 + U(-j, +j))", jitter re-sampled on every
+// evaluation.
+func (r mdlRetry) ready(openFor time.Duration, reopens int, rnd func() float64) bool {
+	switch r.kind {
+	case mrAlways:
+		return true
+	case mrNever:
+		return false
+	case mrFunc:
+		return mdlRetryFunc(openFor, reopens)
+	}
+	d := r.delay(reopens)
+	if r.jitterOn {
+		return float64(openFor) >= float64(d)*(1+r.jitter*(2*rnd()-1))
+	}
+	return openFor >= d
+}
+
+const (
+	mpAll = iota
+	mpRandom
+	mpRampUp
+	mpFunc
+)
+
+var mdlPermitNames = []string{"All", "Random", "RampUp", "PermitFunc"}
+
+type mdlPermit struct {
+	kind           int
+	initial, final float64
+	d              time.Duration
+}
+
+func genMdlPermit(t *rapid.T) mdlPermit {
+	p := mdlPermit{kind: rapid.IntRange(0, mpFunc).Draw(t, "permit")}
+	switch p.kind {
+	case mpRandom:
+		p.final = rapid.SampledFrom([]float64{0, 0.25, 0.5, 1}).Draw(t, "randomRatio")
+	case mpRampUp:
+		p.initial = rapid.SampledFrom([]float64{0.1, 0.5}).Draw(t, "rampInitial")
+		p.final = rapid.SampledFrom([]float64{p.initial, 0.8, 1}).Draw(t, "rampFinal")
+		p.d = rapid.SampledFrom([]time.Duration{time.Second, 5 * time.Second}).Draw(t, "rampDuration")
+	}
+	return p
+}
+
+func (p mdlPermit) build() breaker.Permit {
+	switch p.kind {
+	case mpAll:
+		return breaker.All()
+	case mpRandom:
+		return breaker.Random(p.final)
+	case mpRampUp:
+		return breaker.RampUp(p.initial, p.final, p.d)
+	default:
+		return breaker.PermitFunc(mdlPermitFunc)
+	}
+}
+
+func mdlPermitFunc(halfOpenFor time.Duration) bool { return int64(halfOpenFor/time.Second)%2 == 0 }
+
+// admit is "random() < ratio", the ratio ramping linearly for RampUp.
+func (p mdlPermit) admit(halfOpenFor time.Duration, rnd func() float64) bool {
+	switch p.kind {
+	case mpAll:
+		return true
+	case mpFunc:
+		return mdlPermitFunc(halfOpenFor)
+	case mpRandom:
+		return rnd() < p.final
+	}
+	ratio := p.final
+	if halfOpenFor < p.d {
+		ratio = p.initial + (p.final-p.initial)*float64(halfOpenFor)/float64(p.d)
+	}
+	return rnd() < ratio
+}
+
+// ---------------------------------------------------------------------------
+// Reference trackers: which call kinds they count.
+
+type mdlCountedErr struct{ id int }
+
+func (e *mdlCountedErr) Error() string { return fmt.Sprintf("counted failure %d", e.id) }
+
+type mdlIgnoredErr struct{ id int }
+
+func (e *mdlIgnoredErr) Error() string { return fmt.Sprintf("ignored failure %d", e.id) }
+
+type mdlFallbackErr struct{ err error }
+
+func (e *mdlFallbackErr) Error() string { return "fallback: " + e.err.Error() }
+
+// Call kinds: what the protected function does.
+const (
+	ckSuccess = iota
+	ckCounted
+	ckIgnored
+	ckDeadline
+	ckCanceled // the caller's context is canceled before fn returns
+	ckPanic
+)
+
+var mdlKindNames = []string{"success", "counted-error", "ignored-error", "deadline", "caller-canceled", "panic"}
+
+var mdlTrackerNames = []string{"All", "TypeOf", "Not(TypeOf)", "Is|TypeOf", "Named(Custom)"}
+
+func buildMdlTracker(kind int) tracker.Tracker {
+	switch kind {
+	case 0:
+		return tracker.All()
+	case 1:
+		return tracker.TypeOf[*mdlCountedErr]()
+	case 2:
+		return tracker.Not(tracker.TypeOf[*mdlIgnoredErr]())
+	case 3:
+		return tracker.Is(context.DeadlineExceeded).Or(tracker.TypeOf[*mdlCountedErr]())
+	default:
+		return tracker.Named("not_ignored", tracker.Custom(func(_ context.Context, err error) bool {
+			var ie *mdlIgnoredErr
+			return !errors.As(err, &ie)
+		}))
+	}
+}
+
+// mdlCounts says whether tracker kind counts an error of call kind k.
+func mdlCounts(trackerKind, k int) bool {
+	switch trackerKind {
+	case 0:
+		return true
+	case 1:
+		return k == ckCounted
+	case 3:
+		return k == ckCounted || k == ckDeadline
+	default:
+		return k != ckIgnored
+	}
+}
+
+// ---------------------------------------------------------------------------
+// The shared random source: the breaker and the model each pop the same
+// values, drawn by rapid before every step.
+
+type mdlRand struct {
+	mu   sync.Mutex
+	vals []float64
+	used int
+}
+
+func (r *mdlRand) set(vals []float64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.vals = append(r.vals[:0], vals...)
+}
+
+func (r *mdlRand) next() float64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.used++
+	if len(r.vals) == 0 {
+		return 0.5
+	}
+	v := r.vals[0]
+	r.vals = r.vals[1:]
+	return v
+}
+
+func (r *mdlRand) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.used
+}
+
+// ---------------------------------------------------------------------------
+// Hook recorders.
+
+type mdlIDKey struct{}
+
+type mdlHookLog struct {
+	mu     sync.Mutex
+	trans  []string
+	starts map[int]sdk.CallStart
+	ends   map[int]sdk.CallEnd
+	nStart map[int]int
+	nEnd   map[int]int
+}
+
+func newMdlHookLog() *mdlHookLog {
+	return &mdlHookLog{starts: map[int]sdk.CallStart{}, ends: map[int]sdk.CallEnd{}, nStart: map[int]int{}, nEnd: map[int]int{}}
+}
+
+func (l *mdlHookLog) transitionHooks(epoch time.Time) sdk.Hooks {
+	return sdk.Hooks{StateChange: func(_ context.Context, tr sdk.Transition) {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.trans = append(l.trans, mdlTransition(tr.From, tr.To, tr.Reason, tr.Window.Calls, tr.Window.Failures, tr.At.Sub(epoch)))
+	}}
+}
+
+func (l *mdlHookLog) callHooks() sdk.Hooks {
+	return sdk.Hooks{
+		CallStart: func(ctx context.Context, info sdk.CallStart) context.Context {
+			id, _ := ctx.Value(mdlIDKey{}).(int)
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			l.starts[id] = info
+			l.nStart[id]++
+			return ctx
+		},
+		CallEnd: func(ctx context.Context, info sdk.CallEnd) {
+			id, _ := ctx.Value(mdlIDKey{}).(int)
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			l.ends[id] = info
+			l.nEnd[id]++
+		},
+	}
+}
+
+func (l *mdlHookLog) takeTransitions() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := l.trans
+	l.trans = nil
+	return out
+}
+
+func (l *mdlHookLog) call(id int) (sdk.CallStart, sdk.CallEnd, int, int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.starts[id], l.ends[id], l.nStart[id], l.nEnd[id]
+}
+
+func mdlTransition(from, to sdk.State, reason sdk.Reason, calls, failures int, at time.Duration) string {
+	return fmt.Sprintf("%s->%s (%s) window=%d/%d at=%s", from, to, reason, failures, calls, at)
+}
+
+// ---------------------------------------------------------------------------
+// Coverage: what the generated cases exercised, so that a weak generator
+// cannot pass silently.
+
+type mdlCoverage struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (c *mdlCoverage) add(key string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n[key]++
+}
+
+// ---------------------------------------------------------------------------
+// The model.
+
+const (
+	phWaiting = iota + 1 // blocked waiting for a half-open slot
+	phRunning            // admitted; fn is held in flight
+	phDone
+)
+
+const (
+	apiExecute = iota
+	apiDo
+	apiFallback
+)
+
+const (
+	wantSuccess = iota
+	wantFnErr
+	wantPanic
+	wantRejected
+	wantWaitCanceled
+)
+
+type mdlCall struct {
+	id      int
+	kind    int
+	err     error // what fn returns
+	panicV  string
+	delay   time.Duration
+	held    bool
+	api     int
+	ctx     context.Context
+	cancel  context.CancelFunc
+	release chan struct{}
+	closed  bool
+	done    chan mdlResult
+	entered atomic.Bool
+
+	// model
+	phase     int
+	sg        int
+	admState  sdk.State
+	record    bool
+	slot      bool
+	runAt     time.Time
+	pending   []string // transitions this call made before it had to wait
+	want      int
+	rejState  sdk.State
+	retryAt   time.Time
+	decision  sdk.Decision
+	rule      string
+	stale     bool
+	dur       time.Duration
+	collected bool
+}
+
+type mdlResult struct {
+	v        int
+	err      error
+	panicked bool
+	panicV   any
+}
+
+type mdlConfig struct {
+	timeWindow  bool
+	size        int
+	trip        *mdlTrip
+	retry       mdlRetry
+	permit      mdlPermit
+	trackerKind int
+	maxHalfOpen int
+	failDur     bool
+	callHooks   bool
+	measure     bool
+	thresholds  []time.Duration
+}
+
+type mdlRec struct {
+	sec int64
+	ok  bool
+	dur time.Duration
+}
+
+type mdl struct {
+	cfg  mdlConfig
+	b    *breaker.Breaker
+	log  *mdlHookLog
+	cov  *mdlCoverage
+	brnd *mdlRand // the breaker's
+	mrnd *mdlRand // the model's
+
+	epoch     time.Time
+	now       time.Time
+	st        sdk.State
+	gen       int
+	changedAt time.Time
+	reopens   int
+	streak    int
+	recs      []mdlRec // recorded since the last transition
+	retryAt   time.Time
+	slots     int
+	waiter    *mdlCall
+	calls     []*mdlCall
+	trans     []string
+}
+
+func genMdlConfig(t *rapid.T) mdlConfig {
+	c := mdlConfig{
+		timeWindow:  rapid.Bool().Draw(t, "timeWindow"),
+		trip:        genMdlTrip(t, 2),
+		retry:       genMdlRetry(t),
+		permit:      genMdlPermit(t),
+		trackerKind: rapid.IntRange(0, 4).Draw(t, "tracker"),
+		maxHalfOpen: rapid.IntRange(1, 3).Draw(t, "maxHalfOpenCalls"),
+		failDur:     rapid.Bool().Draw(t, "failureDurations"),
+		callHooks:   rapid.Bool().Draw(t, "callHooks"),
+	}
+	if c.timeWindow {
+		c.size = rapid.IntRange(1, 5).Draw(t, "windowSeconds")
+	} else {
+		c.size = rapid.IntRange(1, 8).Draw(t, "windowCalls")
+	}
+	c.measure = c.trip.needsDurations() || c.callHooks || c.failDur
+	c.thresholds = c.trip.thresholds()
+	return c
+}
+
+func newMdl(t *rapid.T, cov *mdlCoverage) *mdl {
+	cfg := genMdlConfig(t)
+	m := &mdl{cfg: cfg, log: newMdlHookLog(), cov: cov, brnd: &mdlRand{}, mrnd: &mdlRand{}}
+	m.epoch = time.Now()
+	m.now, m.changedAt = m.epoch, m.epoch
+	win := breaker.CountWindow(cfg.size)
+	if cfg.timeWindow {
+		win = breaker.TimeWindow(time.Duration(cfg.size) * time.Second)
+	}
+	opts := []breaker.Option{
+		breaker.WithWindow(win),
+		breaker.WithTracker(buildMdlTracker(cfg.trackerKind)),
+		breaker.WithTripper(cfg.trip.build()),
+		breaker.WithRetry(cfg.retry.build()),
+		breaker.WithPermit(cfg.permit.build()),
+		breaker.WithMaxHalfOpenCalls(cfg.maxHalfOpen),
+		breaker.WithFailureDurations(cfg.failDur),
+		breaker.WithRand(m.brnd.next),
+		breaker.WithHooks(m.log.transitionHooks(m.epoch)),
+	}
+	if cfg.callHooks {
+		opts = append(opts, breaker.WithHooks(m.log.callHooks()))
+	}
+	b, err := breaker.New("model", opts...)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	m.b = b
+	t.Logf("config: window=%s tripper=%s retry=%s permit=%s tracker=%s maxHalfOpen=%d failDur=%v callHooks=%v",
+		win, cfg.trip.build(), cfg.retry.build(), cfg.permit.build(), mdlTrackerNames[cfg.trackerKind], cfg.maxHalfOpen, cfg.failDur, cfg.callHooks)
+
+	if cfg.timeWindow {
+		cov.add("window:TimeWindow")
+	} else {
+		cov.add("window:CountWindow")
+	}
+	cfg.trip.leaves(func(n *mdlTrip) { cov.add("tripper:" + mdlTripNames[n.kind]) })
+	cov.add("retry:" + mdlRetryNames[cfg.retry.kind])
+	if cfg.retry.jitterOn {
+		cov.add("retry:jitter")
+	}
+	cov.add("permit:" + mdlPermitNames[cfg.permit.kind])
+	cov.add("tracker:" + mdlTrackerNames[cfg.trackerKind])
+
+	// Whatever happens, unblock every call so that the bubble can end.
+	t.Cleanup(func() {
+		for _, c := range m.calls {
+			if !c.closed {
+				c.closed = true
+				close(c.release)
+			}
+			c.cancel()
+		}
+	})
+	return m
+}
+
+func (m *mdl) sec(at time.Time) int64 { return int64(at.Sub(m.epoch) / time.Second) }
+
+// window returns the records the window holds at now: the last size calls,
+// or those of the seconds (now-size, now].
+func (m *mdl) window(now time.Time) []mdlRec {
+	if m.cfg.timeWindow {
+		nowSec := m.sec(now)
+		var out []mdlRec
+		for _, r := range m.recs {
+			if r.sec > nowSec-int64(m.cfg.size) {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	if len(m.recs) > m.cfg.size {
+		return m.recs[len(m.recs)-m.cfg.size:]
+	}
+	return m.recs
+}
+
+func (m *mdl) snap(now time.Time, state sdk.State) mdlSnap {
+	s := mdlSnap{state: state, streak: m.streak, slow: map[time.Duration]int{}}
+	for _, r := range m.window(now) {
+		s.calls++
+		if !r.ok {
+			s.fails++
+		}
+		s.dur += r.dur
+		for _, th := range m.cfg.thresholds {
+			if r.dur >= th {
+				s.slow[th]++
+			}
+		}
+	}
+	return s
+}
+
+// transition is fluxgate's _transition_to (§2): bookkeeping, window reset,
+// changed_at, a reported transition; here also the generation.
+func (m *mdl) transition(to sdk.State, reason sdk.Reason) {
+	from := m.st
+	switch {
+	case to == sdk.StateOpen && from == sdk.StateHalfOpen:
+		m.reopens++
+	case to == sdk.StateHalfOpen:
+		m.streak = 0
+	case to == sdk.StateClosed:
+		m.reopens, m.streak = 0, 0
+	}
+	w := m.snap(m.now, from)
+	m.trans = append(m.trans, mdlTransition(from, to, reason, w.calls, w.fails, m.now.Sub(m.epoch)))
+	m.cov.add("transition:" + from.String() + "->" + to.String())
+	m.recs = nil
+	m.changedAt = m.now
+	m.gen++
+	m.st = to
+	if to == sdk.StateOpen {
+		m.retryAt = time.Time{}
+		if d := m.cfg.retry.delay(m.reopens); d >= 0 {
+			m.retryAt = m.now.Add(d)
+		}
+	}
+}
+
+// admit is the admission column of the state table; the same call goes on
+// through half-open after the retry lets it out of open.
+//
+// A call reports the transitions it made during admission to the hooks
+// once admission is over: a call that has to wait for a half-open slot
+// reports them when the wait ends.
+func (m *mdl) admit(c *mdlCall) {
+	mark := len(m.trans)
+	defer func() {
+		if c.phase == phWaiting {
+			c.pending = append(c.pending, m.trans[mark:]...)
+			m.trans = m.trans[:mark]
+		}
+	}()
+	for {
+		switch m.st {
+		case sdk.StateClosed, sdk.StateMetricsOnly:
+			m.run(c, m.st, true, false)
+			return
+		case sdk.StateDisabled:
+			m.run(c, m.st, false, false)
+			return
+		case sdk.StateForcedOpen:
+			m.reject(c, sdk.StateForcedOpen)
+			return
+		case sdk.StateOpen:
+			if !m.cfg.retry.ready(m.now.Sub(m.changedAt), m.reopens, m.mrnd.next) {
+				m.reject(c, sdk.StateOpen)
+				return
+			}
+			m.transition(sdk.StateHalfOpen, sdk.ReasonRetry)
+		case sdk.StateHalfOpen:
+			if m.slots == m.cfg.maxHalfOpen {
+				c.phase, c.sg = phWaiting, m.gen
+				m.waiter = c
+				m.cov.add("half-open:wait")
+				return
+			}
+			m.slots++
+			m.probe(c)
+			return
+		}
+	}
+}
+
+// probe runs the permit for a call holding a half-open slot.
+func (m *mdl) probe(c *mdlCall) {
+	if !m.cfg.permit.admit(m.now.Sub(m.changedAt), m.mrnd.next) {
+		m.slots--
+		m.reject(c, sdk.StateHalfOpen)
+		return
+	}
+	m.run(c, sdk.StateHalfOpen, true, true)
+}
+
+func (m *mdl) run(c *mdlCall, state sdk.State, record, slot bool) {
+	c.phase, c.sg, c.admState, c.record, c.slot, c.runAt = phRunning, m.gen, state, record, slot, m.now
+}
+
+func (m *mdl) reject(c *mdlCall, state sdk.State) {
+	c.phase, c.admState, c.want, c.rejState = phDone, state, wantRejected, state
+	if state == sdk.StateOpen {
+		c.retryAt = m.retryAt
+	}
+	m.cov.add("rejected:" + state.String())
+}
+
+// finish applies the outcome of a running call at m.now: the "on success /
+// on tracked failure / on untracked exception" columns, fluxgate's
+// stale-outcome rule (here by generation) and the slot release.
+func (m *mdl) finish(c *mdlCall) {
+	c.phase = phDone
+	c.dur = m.now.Sub(c.runAt)
+	success := c.kind == ckSuccess
+	switch c.kind {
+	case ckSuccess:
+		c.want = wantSuccess
+	case ckPanic:
+		c.want, c.decision, c.rule = wantPanic, sdk.DecisionCounted, breaker.RulePanic
+	case ckCanceled:
+		c.want, c.decision, c.rule = wantFnErr, sdk.DecisionIgnored, breaker.RuleContextCanceled
+	default:
+		c.want, c.decision = wantFnErr, sdk.DecisionIgnored
+		if mdlCounts(m.cfg.trackerKind, c.kind) {
+			c.decision = sdk.DecisionCounted
+		}
+	}
+	m.cov.add("call:" + mdlKindNames[c.kind] + "@" + c.admState.String())
+	if c.record && c.decision != sdk.DecisionIgnored {
+		if c.sg != m.gen {
+			c.stale = true
+			m.cov.add("stale-outcome")
+		} else {
+			m.record(c, success)
+		}
+	}
+	if c.slot {
+		m.slots--
+		m.wake()
+	}
+}
+
+func (m *mdl) record(c *mdlCall, success bool) {
+	if success {
+		m.streak = 0
+	} else {
+		m.streak++
+	}
+	var dur time.Duration
+	if m.cfg.measure && (success || m.cfg.failDur) {
+		dur = c.dur
+	}
+	m.recs = append(m.recs, mdlRec{sec: m.sec(m.now), ok: success, dur: dur})
+	if c.admState != sdk.StateClosed && c.admState != sdk.StateHalfOpen {
+		return // metrics_only: recorded, never evaluated
+	}
+	s := m.snap(m.now, c.admState)
+	trip := m.cfg.trip.eval(&s)
+	switch {
+	case c.admState == sdk.StateClosed && trip:
+		m.transition(sdk.StateOpen, sdk.ReasonTripped)
+	case c.admState == sdk.StateHalfOpen && success && !trip:
+		m.transition(sdk.StateClosed, sdk.ReasonRecovered)
+	case c.admState == sdk.StateHalfOpen && !success && trip:
+		m.transition(sdk.StateOpen, sdk.ReasonReopened)
+	}
+}
+
+// wake hands a freed slot to the waiting call, which then either finds the
+// state changed (it frees the slot and starts over by the new state) or
+// asks the permit.
+func (m *mdl) wake() {
+	w := m.waiter
+	if w == nil || m.slots == m.cfg.maxHalfOpen {
+		return
+	}
+	m.waiter = nil
+	m.cov.add("half-open:woken")
+	if w.sg != m.gen {
+		m.cov.add("half-open:woken-stale")
+		m.admit(w)
+	} else {
+		m.slots++
+		m.probe(w)
+	}
+	m.trans = append(m.trans, w.pending...)
+	w.pending = nil
+	if w.phase == phRunning && !w.held {
+		m.finish(w)
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Running calls against the real breaker.
+
+func (m *mdl) spawn(c *mdlCall) {
+	ctx, cancel := context.WithCancel(context.WithValue(context.Background(), mdlIDKey{}, c.id))
+	c.ctx, c.cancel = ctx, cancel
+	c.release = make(chan struct{})
+	c.done = make(chan mdlResult, 1)
+	m.calls = append(m.calls, c)
+	fn := func(context.Context) (int, error) {
+		c.entered.Store(true)
+		if c.held {
+			<-c.release
+		}
+		if c.delay > 0 {
+			time.Sleep(c.delay)
+		}
+		switch c.kind {
+		case ckSuccess:
+			return c.id, nil
+		case ckPanic:
+			panic(c.panicV)
+		case ckCanceled:
+			c.cancel()
+		}
+		return 0, c.err
+	}
+	b := m.b
+	go func() {
+		var r mdlResult
+		defer func() {
+			if p := recover(); p != nil {
+				r.panicked, r.panicV = true, p
+			}
+			c.done <- r
+		}()
+		switch c.api {
+		case apiExecute:
+			r.v, r.err = breaker.Execute(ctx, b, fn)
+		case apiDo:
+			r.err = b.Do(ctx, func(ctx context.Context) error { _, err := fn(ctx); return err })
+		default:
+			r.v, r.err = breaker.ExecuteWithFallback(ctx, b, fn, func(_ context.Context, err error) (int, error) {
+				return -1, &mdlFallbackErr{err}
+			})
+		}
+	}()
+}
+
+func (m *mdl) newCall(t *rapid.T) *mdlCall {
+	c := &mdlCall{id: len(m.calls) + 1}
+	c.kind = rapid.IntRange(ckSuccess, ckPanic).Draw(t, "kind")
+	c.api = rapid.IntRange(apiExecute, apiFallback).Draw(t, "api")
+	wrap := rapid.Bool().Draw(t, "wrap")
+	switch c.kind {
+	case ckCounted:
+		c.err = &mdlCountedErr{c.id}
+	case ckIgnored:
+		c.err = &mdlIgnoredErr{c.id}
+	case ckDeadline:
+		c.err = context.DeadlineExceeded
+	case ckCanceled:
+		c.err = context.Canceled
+		if wrap {
+			c.err = &mdlCountedErr{c.id} // an error the tracker would count: not asked
+		}
+	case ckPanic:
+		c.panicV = fmt.Sprintf("boom %d", c.id)
+	}
+	if wrap && c.err != nil && c.kind != ckCanceled {
+		c.err = fmt.Errorf("call %d: %w", c.id, c.err)
+	}
+	return c
+}
+
+// settle lets every goroutine of the bubble run until it blocks.
+func (m *mdl) settle() { synctest.Wait() }
+
+// ---------------------------------------------------------------------------
+// Actions.
+
+func (m *mdl) drawRand(t *rapid.T) {
+	// Values on the permits' and jitters' edges, or anywhere in [0, 1).
+	gen := rapid.OneOf(rapid.SampledFrom([]int{0, 100, 250, 500, 800, 999}), rapid.IntRange(0, 999))
+	ints := rapid.SliceOfN(gen, 4, 4).Draw(t, "rand")
+	vals := make([]float64, len(ints))
+	for i, v := range ints {
+		vals[i] = float64(v) / 1000
+	}
+	m.brnd.set(vals)
+	m.mrnd.set(vals)
+}
+
+func (m *mdl) heldCalls() []*mdlCall {
+	var out []*mdlCall
+	for _, c := range m.calls {
+		if c.phase == phRunning {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (m *mdl) actCall(t *rapid.T) {
+	c := m.newCall(t)
+	c.held = len(m.heldCalls()) < 5 && rapid.IntRange(0, 2).Draw(t, "held") == 0
+	if !c.held {
+		c.delay = rapid.SampledFrom(mdlDelays).Draw(t, "delay")
+	}
+	// A call may have to wait for a half-open slot only when every slot
+	// is taken. Keep such calls without a delay, and at most one waiting,
+	// so that every step is deterministic.
+	mayWait := m.slots == m.cfg.maxHalfOpen && (m.st == sdk.StateOpen || m.st == sdk.StateHalfOpen)
+	if mayWait && m.waiter != nil {
+		t.Skip("a second waiter would race with the first")
+	}
+	if mayWait {
+		c.delay = 0
+	}
+	m.drawRand(t)
+	t.Logf("call %d: %s held=%v delay=%s api=%d", c.id, mdlKindNames[c.kind], c.held, c.delay, c.api)
+	m.admit(c)
+	m.spawn(c)
+	if c.delay > 0 {
+		time.Sleep(c.delay)
+		m.now = m.now.Add(c.delay)
+	}
+	if c.phase == phRunning && !c.held {
+		m.finish(c)
+	}
+	m.settle()
+}
+
+func (m *mdl) actRelease(t *rapid.T) {
+	held := m.heldCalls()
+	if len(held) == 0 {
+		t.Skip("nothing in flight")
+	}
+	c := rapid.SampledFrom(held).Draw(t, "release")
+	m.drawRand(t)
+	t.Logf("release call %d", c.id)
+	m.finish(c)
+	c.closed = true
+	close(c.release)
+	m.settle()
+}
+
+func (m *mdl) actCancelWaiter(t *rapid.T) {
+	w := m.waiter
+	if w == nil {
+		t.Skip("nobody waits")
+	}
+	t.Logf("cancel waiting call %d", w.id)
+	m.waiter = nil
+	w.phase, w.want, w.admState = phDone, wantWaitCanceled, sdk.StateHalfOpen
+	m.trans = append(m.trans, w.pending...)
+	w.pending = nil
+	m.cov.add("half-open:wait-canceled")
+	w.cancel()
+	m.settle()
+}
+
+func (m *mdl) actSleep(t *rapid.T) {
+	d := rapid.SampledFrom([]time.Duration{
+		time.Millisecond, 100 * time.Millisecond, 500 * time.Millisecond, 999 * time.Millisecond,
+		time.Second, 2 * time.Second, 3 * time.Second, 5 * time.Second, 10 * time.Second, 61 * time.Second, 5 * time.Minute,
+	}).Draw(t, "sleep")
+	t.Logf("sleep %s", d)
+	time.Sleep(d)
+	m.now = m.now.Add(d)
+	m.settle()
+}
+
+func (m *mdl) actManual(t *rapid.T) {
+	// Reset is drawn more often: the other three states are sticky.
+	to := rapid.SampledFrom([]sdk.State{sdk.StateClosed, sdk.StateClosed, sdk.StateClosed, sdk.StateDisabled, sdk.StateMetricsOnly, sdk.StateForcedOpen}).Draw(t, "command")
+	t.Logf("manual -> %s", to)
+	ctx := context.Background()
+	switch to {
+	case sdk.StateClosed:
+		m.b.Reset(ctx)
+	case sdk.StateDisabled:
+		m.b.Disable(ctx)
+	case sdk.StateMetricsOnly:
+		m.b.MetricsOnly(ctx)
+	default:
+		m.b.ForceOpen(ctx)
+	}
+	m.transition(to, sdk.ReasonManual)
+	m.settle()
+}
+
+// drain releases every held call and cancels the waiter, checking after
+// each step, so that the bubble ends with no goroutine left.
+func (m *mdl) drain(t *rapid.T) {
+	for {
+		held := m.heldCalls()
+		if len(held) == 0 {
+			break
+		}
+		c := held[0]
+		m.drawRand(t)
+		m.finish(c)
+		c.closed = true
+		close(c.release)
+		m.settle()
+		m.check(t)
+	}
+	if m.waiter != nil {
+		m.actCancelWaiter(t)
+		m.check(t)
+	}
+}
+
+// ---------------------------------------------------------------------------
+// The check after every step.
+
+func (m *mdl) check(t *rapid.T) {
+	if !time.Now().Equal(m.now) {
+		t.Fatalf("model clock %s, fake clock %s", m.now, time.Now())
+	}
+	if m.slots < 0 || m.slots > m.cfg.maxHalfOpen {
+		t.Fatalf("model: %d half-open slots in use, limit %d", m.slots, m.cfg.maxHalfOpen)
+	}
+	if got := m.b.State(); got != m.st {
+		t.Fatalf("State() = %s, model %s", got, m.st)
+	}
+	info := m.b.Info()
+	if info.State != m.st {
+		t.Fatalf("Info().State = %s, model %s", info.State, m.st)
+	}
+	if !info.ChangedAt.Equal(m.changedAt) {
+		t.Fatalf("ChangedAt = %s, model %s", info.ChangedAt.Sub(m.epoch), m.changedAt.Sub(m.epoch))
+	}
+	if info.Reopens != m.reopens {
+		t.Fatalf("Reopens = %d, model %d", info.Reopens, m.reopens)
+	}
+	if info.ConsecutiveFailures != m.streak {
+		t.Fatalf("ConsecutiveFailures = %d, model %d", info.ConsecutiveFailures, m.streak)
+	}
+	w := m.snap(m.now, m.st)
+	got := info.Metric
+	if got.TotalCount != w.calls || got.FailureCount != w.fails || got.TotalDuration != w.dur {
+		t.Fatalf("window metric %s, model calls=%d failures=%d duration=%s", got, w.calls, w.fails, w.dur)
+	}
+	for _, th := range m.cfg.thresholds {
+		if got.SlowCount(th) != w.slow[th] {
+			t.Fatalf("SlowCount(%s) = %d, model %d", th, got.SlowCount(th), w.slow[th])
+		}
+	}
+	if m.brnd.count() != m.mrnd.count() {
+		t.Fatalf("the breaker drew %d random numbers, the model %d", m.brnd.count(), m.mrnd.count())
+	}
+
+	gotTr := m.log.takeTransitions()
+	wantTr := m.trans
+	m.trans = nil
+	// Transitions of one step may be reported by two goroutines (a
+	// released probe and the waiter it woke): compare them as multisets.
+	slices.Sort(gotTr)
+	slices.Sort(wantTr)
+	if !slices.Equal(gotTr, wantTr) {
+		t.Fatalf("transitions:\n got  %s\n want %s", strings.Join(gotTr, "; "), strings.Join(wantTr, "; "))
+	}
+
+	for _, c := range m.calls {
+		if c.collected {
+			continue
+		}
+		switch c.phase {
+		case phWaiting:
+			if c.entered.Load() {
+				t.Fatalf("call %d runs, but the model has it waiting for a half-open slot", c.id)
+			}
+			m.requireNotDone(t, c)
+		case phRunning:
+			if !c.entered.Load() {
+				t.Fatalf("call %d has not started, but the model has it running", c.id)
+			}
+			m.requireNotDone(t, c)
+		case phDone:
+			select {
+			case r := <-c.done:
+				c.collected = true
+				m.checkResult(t, c, r)
+			default:
+				t.Fatalf("call %d has not returned, but the model has it done", c.id)
+			}
+		}
+	}
+}
+
+func (m *mdl) requireNotDone(t *rapid.T, c *mdlCall) {
+	select {
+	case r := <-c.done:
+		t.Fatalf("call %d returned (%+v), but the model has it in flight", c.id, r)
+	default:
+	}
+}
+
+func (m *mdl) checkResult(t *rapid.T, c *mdlCall, r mdlResult) {
+	ran := c.want == wantSuccess || c.want == wantFnErr || c.want == wantPanic
+	if c.entered.Load() != ran {
+		t.Fatalf("call %d: fn ran = %v, model %v", c.id, c.entered.Load(), ran)
+	}
+	if c.want == wantPanic {
+		if !r.panicked || r.panicV != c.panicV {
+			t.Fatalf("call %d: want the panic %q to reach the caller, got %+v", c.id, c.panicV, r)
+		}
+	} else if r.panicked {
+		t.Fatalf("call %d panicked: %v", c.id, r.panicV)
+	}
+	err := r.err
+	if c.want != wantSuccess && c.want != wantPanic && c.api == apiFallback {
+		fe, ok := err.(*mdlFallbackErr)
+		if !ok || r.v != -1 {
+			t.Fatalf("call %d: want the fallback's result, got %d, %v", c.id, r.v, err)
+		}
+		err = fe.err
+	}
+	switch c.want {
+	case wantSuccess:
+		if err != nil || (c.api != apiDo && r.v != c.id) {
+			t.Fatalf("call %d: want %d, nil; got %d, %v", c.id, c.id, r.v, err)
+		}
+	case wantFnErr:
+		if err != c.err {
+			t.Fatalf("call %d: want fn's error %v untouched, got %v", c.id, c.err, err)
+		}
+	case wantRejected:
+		var npe *breaker.NotPermittedError
+		if !errors.As(err, &npe) || !errors.Is(err, breaker.ErrNotPermitted) || npe.State != c.rejState || npe.Name != "model" {
+			t.Fatalf("call %d: want a rejection in %s, got %v", c.id, c.rejState, err)
+		}
+		if c.rejState == sdk.StateOpen && !npe.RetryAt.Equal(c.retryAt) {
+			t.Fatalf("call %d: RetryAt %s, model %s", c.id, npe.RetryAt.Sub(m.epoch), c.retryAt.Sub(m.epoch))
+		}
+	case wantWaitCanceled:
+		if err != context.Canceled {
+			t.Fatalf("call %d: want context.Canceled for a canceled wait, got %v", c.id, err)
+		}
+	}
+	if !m.cfg.callHooks {
+		return
+	}
+	start, end, nStart, nEnd := m.log.call(c.id)
+	if nStart != 1 || nEnd != 1 {
+		t.Fatalf("call %d: %d CallStart and %d CallEnd, want 1 and 1", c.id, nStart, nEnd)
+	}
+	rejected := c.want == wantRejected || c.want == wantWaitCanceled
+	if start.State != c.admState || start.Rejected != rejected || end.State != c.admState {
+		t.Fatalf("call %d: CallStart %+v / CallEnd state %s, model state %s rejected %v", c.id, start, end.State, c.admState, rejected)
+	}
+	wantOutcome := sdk.OutcomeError
+	switch c.want {
+	case wantSuccess:
+		wantOutcome = sdk.OutcomeSuccess
+	case wantRejected, wantWaitCanceled:
+		wantOutcome = sdk.OutcomeRejected
+	}
+	if end.Outcome != wantOutcome || end.Decision != c.decision || end.Stale != c.stale || end.Panicked != (c.want == wantPanic) {
+		t.Fatalf("call %d: CallEnd %s/%s stale=%v panicked=%v; model %s/%s stale=%v", c.id,
+			end.Outcome, end.Decision, end.Stale, end.Panicked, wantOutcome, c.decision, c.stale)
+	}
+	if c.rule != "" && end.Rule != c.rule {
+		t.Fatalf("call %d: CallEnd rule %q, model %q", c.id, end.Rule, c.rule)
+	}
+	if ran && end.Duration != c.dur {
+		t.Fatalf("call %d: CallEnd duration %s, model %s", c.id, end.Duration, c.dur)
+	}
+	if ran && c.want != wantPanic && end.Err != c.err {
+		t.Fatalf("call %d: CallEnd error %v, want %v", c.id, end.Err, c.err)
+	}
+}
+
+// ---------------------------------------------------------------------------
+
+// mdlRounds is how many rapid Repeat sequences one check runs (each of
+// about -rapid.steps actions, halved in -short).
+const mdlRounds = 3
+
+// TestModelAgainstReference checks the breaker against the reference model
+// over random configurations (both windows, every tripper, retry and permit,
+// five trackers, 1–3 half-open slots, failure durations on or off, with and
+// without call hooks) and random steps.
+func TestModelAgainstReference(t *testing.T) {
+	cov := &mdlCoverage{n: map[string]int{}}
+	rapid.Check(t, func(t *rapid.T) {
+		rapid.SyncTest(t, func(t *rapid.T) {
+			m := newMdl(t, cov)
+			actions := map[string]func(*rapid.T){
+				"call":         m.actCall,
+				"call2":        m.actCall,
+				"call3":        m.actCall,
+				"release":      m.actRelease,
+				"cancelWaiter": m.actCancelWaiter,
+				"sleep":        m.actSleep,
+				"sleep2":       m.actSleep,
+				"manual":       m.actManual,
+				"":             m.check,
+			}
+			for range mdlRounds {
+				t.Repeat(actions)
+			}
+			m.drain(t)
+		})
+	})
+	if t.Failed() || testing.Short() {
+		return // -short runs a fifth of the checks: too few to require coverage
+	}
+	var want []string
+	want = append(want, "window:CountWindow", "window:TimeWindow", "retry:jitter")
+	for _, n := range mdlTripNames {
+		want = append(want, "tripper:"+n)
+	}
+	for _, n := range mdlRetryNames {
+		want = append(want, "retry:"+n)
+	}
+	for _, n := range mdlPermitNames {
+		want = append(want, "permit:"+n)
+	}
+	for _, n := range mdlTrackerNames {
+		want = append(want, "tracker:"+n)
+	}
+	for _, k := range mdlKindNames {
+		for _, s := range []sdk.State{sdk.StateClosed, sdk.StateHalfOpen, sdk.StateMetricsOnly, sdk.StateDisabled} {
+			want = append(want, "call:"+k+"@"+s.String())
+		}
+	}
+	want = append(want,
+		"transition:closed->open", "transition:open->half_open", "transition:half_open->closed", "transition:half_open->open",
+		"rejected:open", "rejected:half_open", "rejected:forced_open", "stale-outcome",
+		"half-open:wait", "half-open:woken", "half-open:wait-canceled")
+	cov.mu.Lock()
+	defer cov.mu.Unlock()
+	var missing []string
+	for _, k := range want {
+		if cov.n[k] == 0 {
+			missing = append(missing, k)
+		}
+	}
+	if testing.Verbose() {
+		keys := make([]string, 0, len(cov.n))
+		for k := range cov.n {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			t.Logf("coverage %-45s %d", k, cov.n[k])
+		}
+	}
+	if len(missing) > 0 {
+		t.Errorf("the generated cases never exercised: %s", strings.Join(missing, ", "))
+	}
+}
