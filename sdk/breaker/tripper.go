@@ -16,8 +16,12 @@ import (
 // Metric shares the window's storage and is valid only during the Trip
 // call; copy the fields you need to keep.
 type CallContext struct {
-	Metric              Metric
-	State               sdk.State
+	// Metric is the window's metric, including the outcome just recorded.
+	Metric Metric
+	// State is the state the outcome was recorded in: StateClosed or
+	// StateHalfOpen.
+	State sdk.State
+	// ConsecutiveFailures is the current streak of counted failures.
 	ConsecutiveFailures int
 }
 
