@@ -119,15 +119,15 @@ func New(name string, opts ...Option) (*Breaker, error) {
 		slots:       make(chan struct{}, cfg.maxHalfOpen),
 		halfOpenErr: &NotPermittedError{Name: name, State: sdk.StateHalfOpen},
 		forcedErr:   &NotPermittedError{Name: name, State: sdk.StateForcedOpen},
-		win:         cfg.window.newWindow(thresholds, now),
 		changedAt:   now,
 		epoch:       now,
 	}
 	if b.rand == nil {
 		b.rand = rand.Float64
 	}
-	b.timedWindow = b.win.timed()
 	b.needDur = cfg.tripper.needsDurations() || len(b.hooks.callEnd) > 0 || b.failDur
+	b.win = cfg.window.newWindow(thresholds, now, b.needDur)
+	b.timedWindow = b.win.timed()
 	b.stateGen.Store(uint64(sdk.StateClosed))
 	for _, h := range cfg.hooks {
 		if h.Register != nil {

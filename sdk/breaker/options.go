@@ -31,13 +31,22 @@ type config struct {
 	errs          []error
 }
 
+// The default components. They are immutable, so every breaker shares them.
+var (
+	defaultWindow  = CountWindow(100)
+	defaultTracker = tracker.All()
+	defaultTripper = MinRequests(100).And(FailureRate(0.5))
+	defaultRetry   = Cooldown(60*time.Second, 0)
+	defaultPermit  = RampUp(0.1, 1.0, 60*time.Second)
+)
+
 func defaultConfig() config {
 	return config{
-		window:      CountWindow(100),
-		tracker:     tracker.All(),
-		tripper:     MinRequests(100).And(FailureRate(0.5)),
-		retry:       Cooldown(60*time.Second, 0),
-		permit:      RampUp(0.1, 1.0, 60*time.Second),
+		window:      defaultWindow,
+		tracker:     defaultTracker,
+		tripper:     defaultTripper,
+		retry:       defaultRetry,
+		permit:      defaultPermit,
 		maxHalfOpen: 10,
 	}
 }

@@ -105,13 +105,14 @@ type window interface {
 }
 
 // newWindow allocates the storage for w; thresholds are the breaker's
-// SlowRate thresholds, ascending.
-func (w Window) newWindow(thresholds []time.Duration, epoch time.Time) window {
+// SlowRate thresholds, ascending, and durations says whether the breaker
+// measures call durations.
+func (w Window) newWindow(thresholds []time.Duration, epoch time.Time, durations bool) window {
 	switch w.kind {
 	case windowTime:
 		return newTimeWindow(w.size, thresholds, epoch)
 	default:
-		return newCountWindow(w.size, thresholds)
+		return makeCountWindow(w.size, thresholds, durations)
 	}
 }
 
@@ -149,28 +150,64 @@ func (t *totals) load(m *Metric, thresholds []time.Duration) {
 	m.thresholds, m.slow = thresholds, t.slow
 }
 
-// countWindow is a ring buffer of the last len(ring) records plus their
-// running totals.
+// countWindow is a ring buffer of the last len(marks) records plus their
+// running totals. A record is stored as a mark (success bit and slow level)
+// and, only when the breaker measures durations, a duration: an idle
+// default breaker then keeps 2 bytes per call instead of 16.
 type countWindow struct {
-	ring       []record
+	marks      []uint16
+	durs       []time.Duration // nil when the breaker never measures durations
 	next, n    int
 	sum        totals
 	thresholds []time.Duration
 }
 
+// okMark is the bit of a mark that says the call succeeded; the low byte
+// is its slow level.
+const okMark = 1 << 8
+
 func newCountWindow(size int, thresholds []time.Duration) *countWindow {
-	return &countWindow{ring: make([]record, size), sum: totals{slow: make([]int, len(thresholds))}, thresholds: thresholds}
+	return makeCountWindow(size, thresholds, true)
+}
+
+// makeCountWindow allocates a count window; without durations, every
+// record's duration is taken as zero.
+func makeCountWindow(size int, thresholds []time.Duration, durations bool) *countWindow {
+	w := &countWindow{marks: make([]uint16, size), sum: totals{slow: make([]int, len(thresholds))}, thresholds: thresholds}
+	if durations {
+		w.durs = make([]time.Duration, size)
+	}
+	return w
+}
+
+// at returns the record stored at index i.
+func (w *countWindow) at(i int) record {
+	m := w.marks[i]
+	r := record{ok: m&okMark != 0, slow: uint8(m)}
+	if w.durs != nil {
+		r.dur = w.durs[i]
+	}
+	return r
 }
 
 func (w *countWindow) add(r record, _ time.Time) {
-	if w.n == len(w.ring) {
-		w.sum.add(w.ring[w.next], -1)
+	if w.n == len(w.marks) {
+		w.sum.add(w.at(w.next), -1)
 	} else {
 		w.n++
 	}
-	w.ring[w.next] = r
+	m := uint16(r.slow)
+	if r.ok {
+		m |= okMark
+	}
+	w.marks[w.next] = m
+	if w.durs != nil {
+		w.durs[w.next] = r.dur
+	} else {
+		r.dur = 0
+	}
 	w.sum.add(r, 1)
-	if w.next++; w.next == len(w.ring) {
+	if w.next++; w.next == len(w.marks) {
 		w.next = 0
 	}
 }

@@ -226,3 +226,24 @@ func TestMetricCloneIsIndependent(t *testing.T) {
 	assert.Equal(t, 1, snap.SlowCount(time.Second))
 	assert.Equal(t, 2, w.metric(t0).SlowCount(time.Second))
 }
+
+// A breaker that measures no durations keeps only a mark per call; its
+// sums stay consistent through eviction.
+func TestCountWindowWithoutDurations(t *testing.T) {
+	th := []time.Duration{time.Second}
+	w := makeCountWindow(2, th, false)
+	assert.Nil(t, w.durs)
+	w.add(record{ok: false}, t0)
+	w.add(record{ok: true, slow: 1, dur: ms(5)}, t0) // duration dropped
+	w.add(record{ok: true}, t0)                      // evicts the failure
+	m := w.metric(t0)
+	assert.Equal(t, 2, m.TotalCount)
+	assert.Equal(t, 0, m.FailureCount)
+	assert.Zero(t, m.TotalDuration)
+	assert.Equal(t, 1, m.SlowCount(time.Second))
+	w.add(record{ok: false}, t0) // evicts the slow success
+	m = w.metric(t0)
+	assert.Equal(t, 1, m.FailureCount)
+	assert.Zero(t, m.SlowCount(time.Second))
+	assert.Zero(t, m.TotalDuration)
+}
