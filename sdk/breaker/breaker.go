@@ -26,6 +26,7 @@ type Breaker struct {
 	rand        func() float64
 	thresholds  []time.Duration
 	needDur     bool // measure call durations (trippers, hooks or failure durations need them)
+	userCode    bool // user funcs run under mu (TripperFunc, RetryFunc, PermitFunc, WithRand)
 	failDur     bool // record failures with their duration
 	timedWindow bool // the window needs the time on record and read
 	hooks       hookSet
@@ -122,6 +123,7 @@ func New(name string, opts ...Option) (*Breaker, error) {
 		changedAt:   now,
 		epoch:       now,
 	}
+	b.userCode = b.rand != nil || cfg.tripper.hasFunc() || cfg.retry.kind == retryFunc || cfg.permit.kind == permitFunc
 	if b.rand == nil {
 		b.rand = rand.Float64
 	}
@@ -375,28 +377,34 @@ const (
 )
 
 // retryLocked asks the retry policy of the open breaker whose stateGen was
-// sg, and moves it to half-open if the policy agrees. User code (RetryFunc,
-// the WithRand source) runs here under the lock: the deferred unlock keeps
-// the breaker usable if it panics.
+// sg, and moves it to half-open if the policy agrees.
 func (b *Breaker) retryLocked(sg uint64, now time.Time, t *ticket) int {
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	if b.stateGen.Load() != sg {
+		b.mu.Unlock()
 		return retryStale
 	}
-	if !b.retry.ready(now.Sub(b.changedAt), b.reopens, b.rand) {
+	var ready bool
+	if b.userCode {
+		ready = b.readyGuarded(now)
+	} else {
+		ready = b.retry.ready(now.Sub(b.changedAt), b.reopens, b.rand)
+	}
+	if !ready {
+		b.mu.Unlock()
 		return retryRefused
 	}
 	if t.tr.ok {
 		t.earlier = append(t.earlier, t.tr.t)
 	}
 	t.tr = b.transitionLocked(sdk.StateHalfOpen, sdk.ReasonRetry, now)
+	b.mu.Unlock()
 	return retryHalfOpen
 }
 
 // admitProbe asks the permit whether a call holding a half-open slot of the
 // breaker whose stateGen was sg may run. Unless it is admitted, the slot is
-// released, also when the permit (PermitFunc, the WithRand source) panics.
+// released.
 func (b *Breaker) admitProbe(sg uint64) (admitted, stale bool) {
 	var now time.Time
 	timed := b.permit.timed()
@@ -404,20 +412,76 @@ func (b *Breaker) admitProbe(sg uint64) (admitted, stale bool) {
 		now = time.Now()
 	}
 	b.mu.Lock()
-	defer func() {
-		b.mu.Unlock()
-		if !admitted {
-			b.releaseSlot()
-		}
-	}()
 	if b.stateGen.Load() != sg {
+		b.mu.Unlock()
+		b.releaseSlot()
 		return false, true
 	}
 	var halfOpenFor time.Duration
 	if timed {
 		halfOpenFor = now.Sub(b.changedAt)
 	}
-	return b.permit.admit(halfOpenFor, b.rand), false
+	if b.userCode {
+		admitted = b.admitGuarded(halfOpenFor)
+	} else {
+		admitted = b.permit.admit(halfOpenFor, b.rand)
+	}
+	b.mu.Unlock()
+	if !admitted {
+		b.releaseSlot()
+	}
+	return admitted, false
+}
+
+// User code under the lock. TripperFunc, RetryFunc, PermitFunc and the
+// WithRand source run while b.mu is held. When a breaker has any of them
+// (userCode), they are called through these guards, which release the lock
+// (and the half-open slot, and mark the outcome as recorded) if they panic,
+// so the panic reaches the caller and the breaker keeps working. Breakers
+// without user code skip the guards: a deferred func in these critical
+// sections lengthens them measurably under contention.
+
+// readyGuarded is retry.ready; b.mu is held.
+func (b *Breaker) readyGuarded(now time.Time) bool {
+	done := false
+	defer func() {
+		if !done {
+			b.mu.Unlock()
+		}
+	}()
+	ready := b.retry.ready(now.Sub(b.changedAt), b.reopens, b.rand)
+	done = true
+	return ready
+}
+
+// admitGuarded is permit.admit for a call holding a half-open slot; b.mu
+// is held.
+func (b *Breaker) admitGuarded(halfOpenFor time.Duration) bool {
+	done := false
+	defer func() {
+		if !done {
+			b.mu.Unlock()
+			b.releaseSlot()
+		}
+	}()
+	admitted := b.permit.admit(halfOpenFor, b.rand)
+	done = true
+	return admitted
+}
+
+// tripGuarded is the tripper, for the outcome of t already added to the
+// window; b.mu is held.
+func (b *Breaker) tripGuarded(t *ticket, c *CallContext) bool {
+	done := false
+	defer func() {
+		if !done {
+			t.record = false // the panic path must not record the call again
+			b.mu.Unlock()
+		}
+	}()
+	trip := b.tripper.trip(c)
+	done = true
+	return trip
 }
 
 func (b *Breaker) acquireSlot(ctx context.Context) error {
@@ -457,17 +521,8 @@ func (b *Breaker) record(t *ticket, success bool, dur time.Duration, p *pending)
 		}
 	}
 	b.mu.Lock()
-	done := false
-	defer func() {
-		if !done {
-			// The tripper (a TripperFunc) panicked after the outcome was
-			// added: the caller's panic path must not record it again.
-			t.record = false
-		}
-		b.mu.Unlock()
-	}()
 	if b.stateGen.Load() != t.sg {
-		done = true
+		b.mu.Unlock()
 		return true
 	}
 	if success {
@@ -491,7 +546,12 @@ func (b *Breaker) record(t *ticket, success bool, dur time.Duration, p *pending)
 	}
 	if t.state == sdk.StateClosed || t.state == sdk.StateHalfOpen {
 		c.State, c.ConsecutiveFailures = t.state, b.streak
-		trip := b.tripper.trip(&c)
+		var trip bool
+		if b.userCode {
+			trip = b.tripGuarded(t, &c)
+		} else {
+			trip = b.tripper.trip(&c)
+		}
 		switch {
 		case t.state == sdk.StateClosed && trip:
 			*p = b.transitionLocked(sdk.StateOpen, sdk.ReasonTripped, now)
@@ -501,6 +561,6 @@ func (b *Breaker) record(t *ticket, success bool, dur time.Duration, p *pending)
 			*p = b.transitionLocked(sdk.StateOpen, sdk.ReasonReopened, now)
 		}
 	}
-	done = true
+	b.mu.Unlock()
 	return false
 }

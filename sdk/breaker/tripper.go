@@ -239,6 +239,13 @@ func (t Tripper) slowThresholds() []time.Duration {
 	return sortedUnique(out)
 }
 
+// hasFunc reports whether any leaf is a TripperFunc.
+func (t Tripper) hasFunc() bool {
+	has := false
+	t.n.walk(func(n *tripNode) { has = has || n.kind == tripFunc })
+	return has
+}
+
 // needsDurations reports whether any leaf reads durations.
 func (t Tripper) needsDurations() bool {
 	need := false
