@@ -28,6 +28,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/fluxgate/fluxgate/otelbridge"
+	"github.com/fluxgate/fluxgate/sdk"
 	"github.com/fluxgate/fluxgate/sdk/breaker"
 	"github.com/fluxgate/fluxgate/sdk/tracker"
 )
@@ -99,6 +100,8 @@ func run(ctx context.Context, w io.Writer, args []string) error {
 	)
 	defer func() { _ = tp.Shutdown(context.Background()) }()
 
+	say := func(format string, a ...any) { fmt.Fprintf(w, "### "+format+"\n", a...) }
+
 	// The breaker: outages and timeouts count, declined cards are ignored;
 	// it opens once 4 calls were recorded and half of them failed.
 	transient := tracker.Named("transient", tracker.Is(errUnavailable).Or(tracker.Is(context.DeadlineExceeded)))
@@ -108,7 +111,21 @@ func run(ctx context.Context, w io.Writer, args []string) error {
 		breaker.WithTripper(breaker.MinRequests(4).And(breaker.FailureRate(0.5))),
 		breaker.WithRetry(breaker.Cooldown(*cooldown, 0)),
 		breaker.WithPermit(breaker.All()),
-		breaker.WithHooks(otelbridge.Hooks(otelbridge.WithTracerProvider(tp))),
+		breaker.WithHooks(
+			otelbridge.Hooks(otelbridge.WithTracerProvider(tp)),
+			// A line per decision and per transition, next to the span
+			// attributes and events the bridge records.
+			sdk.Hooks{
+				CallEnd: func(_ context.Context, c sdk.CallEnd) {
+					if c.Outcome == sdk.OutcomeError {
+						say("tracker: %q is %s (rule %s)", c.Err, c.Decision, c.Rule)
+					}
+				},
+				StateChange: func(_ context.Context, t sdk.Transition) {
+					say("transition: %s -> %s (%s; the window had %d calls, %d failures)", t.From, t.To, t.Reason, t.Window.Calls, t.Window.Failures)
+				},
+			},
+		),
 	)
 	if err != nil {
 		return err
@@ -125,7 +142,6 @@ func run(ctx context.Context, w io.Writer, args []string) error {
 		nil, // 7: after the cooldown, the probe succeeds and the breaker closes
 		nil, // 8: charged
 	}}
-	say := func(format string, a ...any) { fmt.Fprintf(w, "### "+format+"\n", a...) }
 	for i := 1; i <= 8; i++ {
 		if i == 7 {
 			say("waiting %v for the breaker's cooldown", *cooldown)
