@@ -573,9 +573,8 @@ func TestTimeWindowExpiresStaleBuckets(t *testing.T) {
 }
 
 func TestInfoIsASnapshot(t *testing.T) {
-	b := mustNew(t, breaker.WithTripper(breaker.MinRequests(100).And(breaker.SlowRate(1, time.Nanosecond))))
 	synctest.Test(t, func(t *testing.T) {
-		b = mustNew(t, breaker.WithTripper(breaker.MinRequests(100).And(breaker.SlowRate(1, time.Nanosecond))))
+		b := mustNew(t, breaker.WithTripper(breaker.MinRequests(100).And(breaker.SlowRate(1, time.Nanosecond))))
 		slow := func(context.Context) (int, error) { time.Sleep(time.Millisecond); return 1, nil }
 		_, _ = call(b, slow)
 		info := b.Info()

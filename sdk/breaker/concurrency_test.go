@@ -63,9 +63,7 @@ func TestHalfOpenLimitQueuesProbes(t *testing.T) {
 
 func TestHalfOpenWaiterGivesUpWhenItsContextEnds(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		b := mustNew(t, halfOpenConfig(breaker.FailureStreak(1))...)
-		_ = b
-		b = mustNew(t, append(halfOpenConfig(breaker.FailureStreak(1)), breaker.WithMaxHalfOpenCalls(1))...)
+		b := mustNew(t, append(halfOpenConfig(breaker.FailureStreak(1)), breaker.WithMaxHalfOpenCalls(1))...)
 		tripOpen(t, b, 1)
 		time.Sleep(61 * time.Second)
 		release := make(chan struct{})
