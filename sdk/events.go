@@ -7,6 +7,9 @@ import "time"
 type CallStart struct {
 	// Name is the breaker's name.
 	Name string
+	// Key is the breaker's key within its breaker.Group; empty for a
+	// breaker built by breaker.New.
+	Key string
 	// State is the state in which the call was admitted or rejected. A call
 	// that arrived while open and was let through by the retry policy is
 	// admitted in StateHalfOpen.
@@ -20,6 +23,9 @@ type CallStart struct {
 type CallEnd struct {
 	// Name is the breaker's name.
 	Name string
+	// Key is the breaker's key within its breaker.Group; empty for a
+	// breaker built by breaker.New.
+	Key string
 	// State is the state in which the call was admitted (as in CallStart).
 	State State
 	// Outcome is what became of the call.
@@ -94,6 +100,9 @@ type WindowCounts struct {
 type Transition struct {
 	// Name is the breaker's name.
 	Name string
+	// Key is the breaker's key within its breaker.Group; empty for a
+	// breaker built by breaker.New.
+	Key string
 	// From is the state before the transition.
 	From State
 	// To is the state after the transition.

@@ -38,6 +38,10 @@ type Hooks struct {
 type Registration struct {
 	// Name is the breaker's name.
 	Name string
+	// Key is the breaker's key within its breaker.Group; empty for a
+	// breaker built by breaker.New. Breakers of one group share Name and
+	// differ by Key.
+	Key string
 	// State returns the breaker's current state. It is safe to call at any
 	// time from any goroutine, and cheap (one atomic load).
 	State func() State

@@ -19,6 +19,7 @@ import (
 // Do or ExecuteWithFallback.
 type Breaker struct {
 	name        string
+	key         string // the key in its Group; empty for New
 	tracker     tracker.Tracker
 	tripper     *tripNode
 	retry       Retry
@@ -38,6 +39,12 @@ type Breaker struct {
 	// grows on every transition. It is written only under mu and read
 	// without it, so closed-state admission takes no lock.
 	stateGen atomic.Uint64
+
+	// countCalls is set for breakers of a Group: inFlight then counts the
+	// calls admitted and not yet ended, so that the group never evicts a
+	// breaker with a call in flight.
+	countCalls bool
+	inFlight   atomic.Int64
 
 	closeOnce  sync.Once
 	unregister []func()
@@ -70,6 +77,16 @@ type Breaker struct {
 // New validates the whole configuration and returns a *ConfigError that
 // lists every invalid part.
 func New(name string, opts ...Option) (*Breaker, error) {
+	cfg, err := buildConfig(name, opts)
+	if err != nil {
+		return nil, err
+	}
+	return newBreaker(name, "", cfg), nil
+}
+
+// buildConfig applies opts to the default configuration and validates the
+// result as a whole, returning a *ConfigError that lists every problem.
+func buildConfig(name string, opts []Option) (*config, error) {
 	cfg := defaultConfig()
 	var errs []error
 	if name == "" {
@@ -95,26 +112,31 @@ func New(name string, opts ...Option) (*Breaker, error) {
 	if cfg.maxHalfOpen < 1 {
 		errs = append(errs, fmt.Errorf("WithMaxHalfOpenCalls(%d): must be at least 1", cfg.maxHalfOpen))
 	}
-	var thresholds []time.Duration
 	if cfg.tripper.n != nil {
-		thresholds = cfg.tripper.slowThresholds()
-		if len(thresholds) > 255 {
-			errs = append(errs, fmt.Errorf("tripper has %d distinct SlowRate thresholds; at most 255 are supported", len(thresholds)))
+		cfg.thresholds = cfg.tripper.slowThresholds()
+		if len(cfg.thresholds) > 255 {
+			errs = append(errs, fmt.Errorf("tripper has %d distinct SlowRate thresholds; at most 255 are supported", len(cfg.thresholds)))
 		}
 	}
 	if len(errs) > 0 {
 		return nil, &ConfigError{Name: name, Problems: errs}
 	}
+	return &cfg, nil
+}
 
+// newBreaker builds a breaker from a validated configuration. key is the
+// breaker's key in its Group, empty for New.
+func newBreaker(name, key string, cfg *config) *Breaker {
 	now := time.Now()
 	b := &Breaker{
 		name:        name,
+		key:         key,
 		tracker:     cfg.tracker,
 		tripper:     cfg.tripper.n,
 		retry:       cfg.retry,
 		permit:      cfg.permit,
 		rand:        cfg.rand,
-		thresholds:  thresholds,
+		thresholds:  cfg.thresholds,
 		failDur:     cfg.failDurations,
 		hooks:       newHookSet(cfg.hooks),
 		slots:       make(chan struct{}, cfg.maxHalfOpen),
@@ -122,23 +144,24 @@ func New(name string, opts ...Option) (*Breaker, error) {
 		forcedErr:   &NotPermittedError{Name: name, State: sdk.StateForcedOpen},
 		changedAt:   now,
 		epoch:       now,
+		countCalls:  cfg.countInFlight,
 	}
 	b.userCode = b.rand != nil || cfg.tripper.hasFunc() || cfg.retry.kind == retryFunc || cfg.permit.kind == permitFunc
 	if b.rand == nil {
 		b.rand = rand.Float64
 	}
 	b.needDur = cfg.tripper.needsDurations() || len(b.hooks.callEnd) > 0 || b.failDur
-	b.win = cfg.window.newWindow(thresholds, now, b.needDur)
+	b.win = cfg.window.newWindow(cfg.thresholds, now, b.needDur)
 	b.timedWindow = b.win.timed()
 	b.stateGen.Store(uint64(sdk.StateClosed))
 	for _, h := range cfg.hooks {
 		if h.Register != nil {
-			if un := safeRegister(h.Register, sdk.Registration{Name: name, State: b.State}); un != nil {
+			if un := safeRegister(h.Register, sdk.Registration{Name: name, Key: key, State: b.State}); un != nil {
 				b.unregister = append(b.unregister, un)
 			}
 		}
 	}
-	return b, nil
+	return b
 }
 
 // appendErr appends err, flattening errors.Join trees so that each problem
@@ -166,8 +189,13 @@ func safeRegister(f func(sdk.Registration) func(), r sdk.Registration) (un func(
 	return f(r)
 }
 
-// Name returns the name given to New.
+// Name returns the name given to New (for a breaker of a Group, the
+// group's name).
 func (b *Breaker) Name() string { return b.name }
+
+// Key returns the breaker's key in its Group, or "" for a breaker built by
+// New.
+func (b *Breaker) Key() string { return b.key }
 
 // State returns the current state. An open breaker whose retry delay has
 // passed still reports StateOpen until the next call moves it to half-open.
@@ -271,7 +299,7 @@ func (b *Breaker) transitionLocked(to sdk.State, reason sdk.Reason, now time.Tim
 		b.openUntil.Store(until)
 	}
 	b.stateGen.Store((sg>>8+1)<<8 | uint64(to))
-	return pending{ok: true, t: sdk.Transition{Name: b.name, From: from, To: to, Reason: reason, Window: counts, At: now}}
+	return pending{ok: true, t: sdk.Transition{Name: b.name, Key: b.key, From: from, To: to, Reason: reason, Window: counts, At: now}}
 }
 
 // manual performs a manual command and reports its transition.
@@ -310,7 +338,10 @@ type ticket struct {
 	state  sdk.State // admission state
 	record bool      // the outcome goes into the window
 	slot   bool      // holds a half-open slot
-	tr     pending   // transition made during admission (open→half-open)
+	// counted is set while the call is counted in inFlight (breakers of a
+	// Group).
+	counted bool
+	tr      pending // transition made during admission (open→half-open)
 	// earlier holds the transitions this call made before tr, when it
 	// moved the breaker to half-open, waited for a slot and found it open
 	// again (rare); they are reported too, in order.

@@ -46,7 +46,11 @@ func Execute[T any](ctx context.Context, b *Breaker, fn func(context.Context) (T
 	done := false
 	defer func() {
 		if !done {
-			b.panicked(cctx, &t, start, recover())
+			r := recover()
+			b.panicked(cctx, &t, start, r)
+			if r != nil {
+				panic(r)
+			}
 		}
 	}()
 	v, err = fn(cctx)
@@ -92,10 +96,14 @@ func (b *Breaker) begin(ctx context.Context, t *ticket) (context.Context, error)
 		panic("breaker: nil context")
 	}
 	err := b.acquire(ctx, t)
+	if b.countCalls && err == nil {
+		b.inFlight.Add(1)
+		t.counted = true
+	}
 	if !t.tr.ok && !b.hooks.calls() {
 		return ctx, err
 	}
-	cctx := b.hooks.start(ctx, sdk.CallStart{Name: b.name, State: t.state, Rejected: err != nil})
+	cctx := b.hooks.start(ctx, sdk.CallStart{Name: b.name, Key: b.key, State: t.state, Rejected: err != nil})
 	if t.tr.ok {
 		for _, tr := range t.earlier {
 			b.hooks.transition(cctx, tr)
@@ -103,7 +111,7 @@ func (b *Breaker) begin(ctx context.Context, t *ticket) (context.Context, error)
 		b.hooks.transition(cctx, t.tr.t)
 	}
 	if err != nil {
-		b.hooks.end(cctx, sdk.CallEnd{Name: b.name, State: t.state, Outcome: sdk.OutcomeRejected, Err: err})
+		b.hooks.end(cctx, sdk.CallEnd{Name: b.name, Key: b.key, State: t.state, Outcome: sdk.OutcomeRejected, Err: err})
 	}
 	return cctx, err
 }
@@ -115,7 +123,7 @@ func (b *Breaker) end(ctx, cctx context.Context, t *ticket, start time.Time, err
 	if b.needDur {
 		dur = time.Since(start)
 	}
-	info := sdk.CallEnd{Name: b.name, State: t.state, Err: err, Duration: dur}
+	info := sdk.CallEnd{Name: b.name, Key: b.key, State: t.state, Err: err, Duration: dur}
 	if err != nil {
 		info.Outcome = sdk.OutcomeError
 		if ctx.Err() == context.Canceled {
@@ -142,14 +150,14 @@ func (b *Breaker) end(ctx, cctx context.Context, t *ticket, start time.Time, err
 }
 
 // panicked records a call whose fn (or tracker) panicked with r as a
-// counted failure, releases its slot, runs the hooks and re-panics. r is
-// nil when fn called runtime.Goexit, which then goes on.
+// counted failure, releases its slot and runs the hooks; the caller
+// re-panics. r is nil when fn called runtime.Goexit, which then goes on.
 func (b *Breaker) panicked(cctx context.Context, t *ticket, start time.Time, r any) {
 	var dur time.Duration
 	if b.needDur {
 		dur = time.Since(start)
 	}
-	info := sdk.CallEnd{Name: b.name, State: t.state, Outcome: sdk.OutcomeError, Decision: sdk.DecisionCounted,
+	info := sdk.CallEnd{Name: b.name, Key: b.key, State: t.state, Outcome: sdk.OutcomeError, Decision: sdk.DecisionCounted,
 		Rule: RulePanic, Panicked: true, PanicValue: r, Duration: dur}
 	var p pending
 	defer b.releaseSlotOf(t) // also if the tripper panics in record
@@ -161,15 +169,17 @@ func (b *Breaker) panicked(cctx context.Context, t *ticket, start time.Time, r a
 		b.hooks.transition(cctx, p.t)
 	}
 	b.hooks.end(cctx, info)
-	if r != nil {
-		panic(r)
-	}
 }
 
-// releaseSlotOf releases the half-open slot t holds, if any.
+// releaseSlotOf releases the half-open slot t holds, if any, and ends its
+// in-flight count.
 func (b *Breaker) releaseSlotOf(t *ticket) {
 	if t.slot {
 		t.slot = false
 		b.releaseSlot()
+	}
+	if t.counted {
+		t.counted = false
+		b.inFlight.Add(-1)
 	}
 }

@@ -29,6 +29,9 @@ type config struct {
 	rand          func() float64
 	failDurations bool
 	errs          []error
+
+	thresholds    []time.Duration // the tripper's distinct SlowRate thresholds, set by buildConfig
+	countInFlight bool            // count calls in flight (breakers of a Group)
 }
 
 // The default components. They are immutable, so every breaker shares them.

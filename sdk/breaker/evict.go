@@ -1,0 +1,32 @@
+package breaker
+
+import (
+	"time"
+
+	"github.com/fluxgate/fluxgate/sdk"
+)
+
+// evictable reports whether a Group may drop b without losing protection:
+// b is closed or disabled, has no call in flight (counted only for breakers
+// built with countInFlight) and its window holds no counted failure.
+func (b *Breaker) evictable() bool {
+	switch b.State() {
+	case sdk.StateClosed, sdk.StateDisabled:
+	default:
+		return false
+	}
+	if b.inFlight.Load() != 0 {
+		return false
+	}
+	var now time.Time
+	if b.timedWindow {
+		now = time.Now()
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	st := b.State()
+	if st != sdk.StateClosed && st != sdk.StateDisabled {
+		return false
+	}
+	return b.win.metric(now).FailureCount == 0
+}
