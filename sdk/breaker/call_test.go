@@ -75,3 +75,26 @@ func TestAllowClosedPathAllocatesNothing(t *testing.T) {
 	})
 	assert.Zero(t, allocs)
 }
+
+func TestRetryAfterSecondsRoundsUp(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		for _, tc := range []struct {
+			wait time.Duration
+			want int64
+		}{
+			{0, 0},
+			{-time.Second, 0},
+			{time.Nanosecond, 1},
+			{800 * time.Millisecond, 1},
+			{time.Second, 1},
+			{time.Second + time.Nanosecond, 2},
+			{90 * time.Second, 90},
+		} {
+			e := &breaker.NotPermittedError{Name: "x", State: sdk.StateOpen}
+			if tc.wait != 0 {
+				e.RetryAt = time.Now().Add(tc.wait)
+			}
+			assert.Equal(t, tc.want, e.RetryAfterSeconds(), "wait %v", tc.wait)
+		}
+	})
+}

@@ -57,6 +57,18 @@ func (e *NotPermittedError) RetryAfter() time.Duration {
 	return max(time.Until(e.RetryAt), 0)
 }
 
+// RetryAfterSeconds returns RetryAfter in whole seconds, rounded up, as an
+// HTTP Retry-After header or a gRPC retry hint wants it: 1 for an 800 ms
+// wait, never 0 while RetryAt is ahead. It returns 0 when RetryAt has passed
+// or is unknown.
+func (e *NotPermittedError) RetryAfterSeconds() int64 {
+	d := e.RetryAfter()
+	if d <= 0 {
+		return 0
+	}
+	return int64((d + time.Second - 1) / time.Second)
+}
+
 // ErrorType returns a low-cardinality name for telemetry (the error.type
 // attribute): "circuit_breaker_open", "circuit_breaker_half_open" or
 // "circuit_breaker_forced_open".
