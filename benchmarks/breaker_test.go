@@ -176,7 +176,7 @@ func (p peers) report(b *testing.B, bad int) {
 }
 
 func isNotPermitted(err error) bool {
-	_, ok := err.(*breaker.NotPermittedError)
+	_, ok := err.(breaker.NotPermittedError)
 	return ok
 }
 

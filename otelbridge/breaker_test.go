@@ -134,9 +134,9 @@ func TestBreakerOutcomes(t *testing.T) {
 			setup: trip,
 			call:  func(ctx context.Context, b *breaker.Breaker) error { return b.Do(ctx, success) },
 			wantErr: func(t *testing.T, err error) {
-				var npe *breaker.NotPermittedError
+				var npe breaker.NotPermittedError
 				require.ErrorAs(t, err, &npe)
-				assert.Equal(t, sdk.StateOpen, npe.State)
+				assert.Equal(t, sdk.StateOpen, npe.State())
 			},
 			wantAttrs: map[string]any{"circuit_breaker.name": "p", "circuit_breaker.state": "open",
 				"circuit_breaker.outcome": "rejected", "error.type": "circuit_breaker_open"},
@@ -156,9 +156,9 @@ func TestBreakerOutcomes(t *testing.T) {
 			},
 			call: func(ctx context.Context, b *breaker.Breaker) error { return b.Do(ctx, success) },
 			wantErr: func(t *testing.T, err error) {
-				var npe *breaker.NotPermittedError
+				var npe breaker.NotPermittedError
 				require.ErrorAs(t, err, &npe)
-				assert.Equal(t, sdk.StateHalfOpen, npe.State)
+				assert.Equal(t, sdk.StateHalfOpen, npe.State())
 			},
 			wantAttrs: map[string]any{"circuit_breaker.name": "p", "circuit_breaker.state": "half_open",
 				"circuit_breaker.outcome": "rejected", "error.type": "circuit_breaker_half_open"},

@@ -499,7 +499,7 @@ func consCall(b *breaker.Breaker, rng *rand.Rand, st *consStats, inHalf, peak *a
 		if err == nil {
 			panic("a call that did not run returned no error")
 		}
-		var npe *breaker.NotPermittedError
+		var npe breaker.NotPermittedError
 		if !errors.As(err, &npe) && !errors.Is(err, context.DeadlineExceeded) {
 			panic(fmt.Sprintf("a rejected call got %v", err))
 		}

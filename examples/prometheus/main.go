@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"math"
 	"net"
 	"net/http"
 	"os"
@@ -119,12 +118,12 @@ func run(ctx context.Context, w io.Writer, args []string) error {
 	mux.Handle("/metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/charge", func(w http.ResponseWriter, r *http.Request) {
 		err := charge(r.Context())
-		var npe *breaker.NotPermittedError
+		var npe breaker.NotPermittedError
 		switch {
 		case err == nil:
 			_, _ = io.WriteString(w, "charged\n")
 		case errors.As(err, &npe):
-			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(npe.RetryAfter().Seconds()))))
+			w.Header().Set("Retry-After", strconv.FormatInt(npe.RetryAfterSeconds(), 10))
 			http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		case errors.Is(err, errDeclined):
 			http.Error(w, err.Error(), http.StatusPaymentRequired)

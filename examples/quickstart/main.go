@@ -152,7 +152,7 @@ func run(ctx context.Context, w io.Writer, args []string) error {
 			}
 		}
 		err := b.Do(ctx, func(ctx context.Context) error { return p.charge(ctx, 4200) })
-		var npe *breaker.NotPermittedError
+		var npe breaker.NotPermittedError
 		switch {
 		case err == nil:
 			say("call %d: charged; breaker %s", i, b.State())

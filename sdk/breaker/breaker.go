@@ -32,8 +32,8 @@ type Breaker struct {
 	timedWindow bool // the window needs the time on record and read
 	hooks       hookSet
 	slots       chan struct{} // half-open probe slots; a send acquires one
-	halfOpenErr *NotPermittedError
-	forcedErr   *NotPermittedError
+	halfOpenErr NotPermittedError
+	forcedErr   NotPermittedError
 
 	// stateGen packs the state (low 8 bits) and a generation counter that
 	// grows on every transition. It is written only under mu and read
@@ -56,7 +56,7 @@ type Breaker struct {
 	// policy cannot let a call through, so the rejection path reads them
 	// without taking mu. openErr is returned while open.
 	openUntil atomic.Int64
-	openErr   atomic.Pointer[NotPermittedError]
+	openErr   atomic.Pointer[rejection]
 
 	// mu guards win, changedAt, reopens and streak, and every write of
 	// stateGen, openUntil and openErr.
@@ -140,8 +140,8 @@ func newBreaker(name, key string, cfg *config) *Breaker {
 		failDur:     cfg.failDurations,
 		hooks:       newHookSet(cfg.hooks),
 		slots:       make(chan struct{}, cfg.maxHalfOpen),
-		halfOpenErr: &NotPermittedError{Name: name, State: sdk.StateHalfOpen},
-		forcedErr:   &NotPermittedError{Name: name, State: sdk.StateForcedOpen},
+		halfOpenErr: newNotPermitted(name, key, sdk.StateHalfOpen, time.Time{}),
+		forcedErr:   newNotPermitted(name, key, sdk.StateForcedOpen, time.Time{}),
 		changedAt:   now,
 		epoch:       now,
 		countCalls:  cfg.countInFlight,
@@ -284,11 +284,11 @@ func (b *Breaker) transitionLocked(to sdk.State, reason sdk.Reason, now time.Tim
 	b.win.reset()
 	b.changedAt = now
 	if to == sdk.StateOpen {
-		e := &NotPermittedError{Name: b.name, State: sdk.StateOpen}
+		var at time.Time
 		if d := b.retry.Delay(b.reopens); d >= 0 {
-			e.RetryAt = now.Add(d)
+			at = now.Add(d)
 		}
-		b.openErr.Store(e)
+		b.openErr.Store(newNotPermitted(b.name, b.key, sdk.StateOpen, at).r)
 		until := int64(math.MinInt64) // always ask the retry policy
 		if lo := b.retry.minDelay(b.reopens); lo > 0 {
 			until = int64(now.Sub(b.epoch)) + int64(lo)
@@ -370,13 +370,13 @@ func (b *Breaker) acquire(ctx context.Context, t *ticket) error {
 			// Before openUntil the retry policy refuses whatever it is
 			// asked: refuse without the lock (and without the wall clock).
 			if int64(time.Since(b.epoch)) < b.openUntil.Load() {
-				return b.openErr.Load()
+				return NotPermittedError{b.openErr.Load()}
 			}
 			switch b.retryLocked(sg, time.Now(), t) {
 			case retryStale:
 				continue
 			case retryRefused:
-				return b.openErr.Load()
+				return NotPermittedError{b.openErr.Load()}
 			}
 			// The same call goes on as a half-open probe.
 		case sdk.StateHalfOpen:

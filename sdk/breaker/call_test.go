@@ -3,6 +3,7 @@ package breaker_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -77,24 +78,49 @@ func TestAllowClosedPathAllocatesNothing(t *testing.T) {
 }
 
 func TestRetryAfterSecondsRoundsUp(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		for _, tc := range []struct {
-			wait time.Duration
-			want int64
-		}{
-			{0, 0},
-			{-time.Second, 0},
-			{time.Nanosecond, 1},
-			{800 * time.Millisecond, 1},
-			{time.Second, 1},
-			{time.Second + time.Nanosecond, 2},
-			{90 * time.Second, 90},
-		} {
-			e := &breaker.NotPermittedError{Name: "x", State: sdk.StateOpen}
-			if tc.wait != 0 {
-				e.RetryAt = time.Now().Add(tc.wait)
-			}
-			assert.Equal(t, tc.want, e.RetryAfterSeconds(), "wait %v", tc.wait)
-		}
-	})
+	for _, tc := range []struct {
+		cooldown time.Duration
+		elapsed  time.Duration
+		want     int64
+	}{
+		{time.Second, 200 * time.Millisecond, 1}, // 800 ms left
+		{time.Second, time.Second - time.Nanosecond, 1},
+		{2 * time.Second, 999 * time.Millisecond, 2},
+		{90 * time.Second, 0, 90},
+	} {
+		synctest.Test(t, func(t *testing.T) {
+			b := mustNew(t, breaker.WithTripper(breaker.FailureStreak(1)), breaker.WithRetry(breaker.Cooldown(tc.cooldown, 0)))
+			_, _ = call(b, failing)
+			time.Sleep(tc.elapsed)
+			var npe breaker.NotPermittedError
+			_, err := call(b, failing)
+			require.ErrorAs(t, err, &npe)
+			assert.Equal(t, tc.want, npe.RetryAfterSeconds(), "cooldown %v, elapsed %v", tc.cooldown, tc.elapsed)
+		})
+	}
+}
+
+// TestRejectionErrorIsImmutable: every refused caller gets the same
+// rejection, so it must be impossible for one caller to change what the
+// others see. NotPermittedError has no exported fields and is a value.
+func TestRejectionErrorIsImmutable(t *testing.T) {
+	typ := reflect.TypeFor[breaker.NotPermittedError]()
+	require.Equal(t, reflect.Struct, typ.Kind())
+	for i := range typ.NumField() {
+		assert.False(t, typ.Field(i).IsExported(), "field %s is exported", typ.Field(i).Name)
+	}
+	b := mustNew(t, breaker.WithTripper(breaker.FailureStreak(1)), breaker.WithRetry(breaker.Cooldown(time.Hour, 0)))
+	_, _ = call(b, failing)
+	_, err1 := call(b, failing)
+	var a breaker.NotPermittedError
+	require.ErrorAs(t, err1, &a)
+	a = breaker.NotPermittedError{} // changes the caller's copy only
+	assert.Zero(t, a.RetryAfterSeconds(), "the zero value has no estimate")
+	_, err2 := call(b, failing)
+	var c breaker.NotPermittedError
+	require.ErrorAs(t, err2, &c)
+	assert.Equal(t, "test", c.Name())
+	assert.Equal(t, sdk.StateOpen, c.State())
+	assert.False(t, c.RetryAt().IsZero())
+	assert.Zero(t, a.Name())
 }

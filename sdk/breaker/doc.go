@@ -13,7 +13,7 @@
 // The breaker has six states (sdk.State):
 //
 //   - closed: every call runs; when the tripper trips, the breaker opens.
-//   - open: calls are refused with a *NotPermittedError until the Retry
+//   - open: calls are refused with a NotPermittedError until the Retry
 //     policy lets one through; that call moves the breaker to half-open and
 //     runs as a probe. There is no timer: the move happens on the next call.
 //   - half_open: at most WithMaxHalfOpenCalls probes run at once (others
@@ -39,7 +39,7 @@
 // # Errors, cancellation and panics
 //
 // Execute returns the protected function's error untouched. A refused call
-// gets a *NotPermittedError, which matches ErrNotPermitted and carries
+// gets a NotPermittedError, which matches ErrNotPermitted and carries
 // RetryAt. An error returned by a call whose own context was canceled is
 // ignored (it says nothing about the dependency); context.DeadlineExceeded
 // goes to the tracker like any error. A panic is recorded as a counted

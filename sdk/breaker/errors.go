@@ -13,28 +13,80 @@ import (
 var ErrNotPermitted = errors.New("circuit breaker: call not permitted")
 
 // NotPermittedError is the error a breaker returns when it refuses a call:
-// it is open and its retry policy says not yet, it is half-open and its
-// permit refused the probe, or it is forced open. It matches
-// ErrNotPermitted with errors.Is.
+// it is open and its retry policy says not yet, it is half-open and no
+// probe may run, or it is forced open. It matches ErrNotPermitted with
+// errors.Is; get it with errors.As:
 //
-// A breaker reuses one NotPermittedError per state (per open period for
-// StateOpen), so rejecting allocates nothing; treat it as read-only.
+//	var npe breaker.NotPermittedError
+//	if errors.As(err, &npe) {
+//		w.Header().Set("Retry-After", strconv.FormatInt(npe.RetryAfterSeconds(), 10))
+//	}
+//
+// A NotPermittedError is an immutable value: a breaker builds one per state
+// (per open period for StateOpen) and hands copies of it to every refused
+// caller, so rejecting allocates nothing and no caller can change what
+// another sees. The zero NotPermittedError describes no breaker; its Error
+// returns ErrNotPermitted's message.
 type NotPermittedError struct {
-	// Name is the breaker's name.
-	Name string
-	// State is the state that refused the call: StateOpen, StateHalfOpen
-	// or StateForcedOpen.
-	State sdk.State
-	// RetryAt is when an open breaker's retry policy expects to let a call
-	// through, without jitter; zero when there is no estimate (Never,
-	// RetryFunc, half-open, forced open).
-	RetryAt time.Time
+	r *rejection
+}
+
+// rejection is what a NotPermittedError describes; never changed once built.
+type rejection struct {
+	name    string
+	key     string
+	state   sdk.State
+	retryAt time.Time
+	cause   error // the caller's context error, when it gave up waiting
+}
+
+func newNotPermitted(name, key string, state sdk.State, retryAt time.Time) NotPermittedError {
+	return NotPermittedError{r: &rejection{name: name, key: key, state: state, retryAt: retryAt}}
+}
+
+// Name returns the name of the breaker that refused the call.
+func (e NotPermittedError) Name() string {
+	if e.r == nil {
+		return ""
+	}
+	return e.r.name
+}
+
+// Key returns the key, within its Group, of the breaker that refused the
+// call; "" for a breaker built by New.
+func (e NotPermittedError) Key() string {
+	if e.r == nil {
+		return ""
+	}
+	return e.r.key
+}
+
+// State returns the state that refused the call: StateOpen, StateHalfOpen
+// or StateForcedOpen.
+func (e NotPermittedError) State() sdk.State {
+	if e.r == nil {
+		return sdk.StateOpen
+	}
+	return e.r.state
+}
+
+// RetryAt returns when an open breaker's retry policy expects to let a call
+// through, without jitter; the zero time when there is no estimate (Never,
+// RetryFunc, half-open, forced open).
+func (e NotPermittedError) RetryAt() time.Time {
+	if e.r == nil {
+		return time.Time{}
+	}
+	return e.r.retryAt
 }
 
 // Error returns fluxgate's message: "circuit breaker is open", "circuit
 // breaker is half-open, not executing" or "circuit breaker is forced open".
-func (e *NotPermittedError) Error() string {
-	switch e.State {
+func (e NotPermittedError) Error() string {
+	if e.r == nil {
+		return ErrNotPermitted.Error()
+	}
+	switch e.r.state {
 	case sdk.StateOpen:
 		return "circuit breaker is open"
 	case sdk.StateHalfOpen:
@@ -42,26 +94,37 @@ func (e *NotPermittedError) Error() string {
 	case sdk.StateForcedOpen:
 		return "circuit breaker is forced open"
 	}
-	return "circuit breaker is " + e.State.String() + ", not executing"
+	return "circuit breaker is " + e.r.state.String() + ", not executing"
 }
 
 // Is reports whether target is ErrNotPermitted.
-func (e *NotPermittedError) Is(target error) bool { return target == ErrNotPermitted }
+func (e NotPermittedError) Is(target error) bool { return target == ErrNotPermitted }
+
+// Unwrap returns the context error of a caller that gave up waiting for a
+// half-open slot (so errors.Is(err, context.DeadlineExceeded) holds), and
+// nil otherwise.
+func (e NotPermittedError) Unwrap() error {
+	if e.r == nil {
+		return nil
+	}
+	return e.r.cause
+}
 
 // RetryAfter returns how long until RetryAt, or zero when RetryAt has
-// passed or is unknown. It suits an HTTP Retry-After header.
-func (e *NotPermittedError) RetryAfter() time.Duration {
-	if e.RetryAt.IsZero() {
+// passed or is unknown.
+func (e NotPermittedError) RetryAfter() time.Duration {
+	at := e.RetryAt()
+	if at.IsZero() {
 		return 0
 	}
-	return max(time.Until(e.RetryAt), 0)
+	return max(time.Until(at), 0)
 }
 
 // RetryAfterSeconds returns RetryAfter in whole seconds, rounded up, as an
 // HTTP Retry-After header or a gRPC retry hint wants it: 1 for an 800 ms
 // wait, never 0 while RetryAt is ahead. It returns 0 when RetryAt has passed
 // or is unknown.
-func (e *NotPermittedError) RetryAfterSeconds() int64 {
+func (e NotPermittedError) RetryAfterSeconds() int64 {
 	d := e.RetryAfter()
 	if d <= 0 {
 		return 0
@@ -72,7 +135,7 @@ func (e *NotPermittedError) RetryAfterSeconds() int64 {
 // ErrorType returns a low-cardinality name for telemetry (the error.type
 // attribute): "circuit_breaker_open", "circuit_breaker_half_open" or
 // "circuit_breaker_forced_open".
-func (e *NotPermittedError) ErrorType() string { return "circuit_breaker_" + e.State.String() }
+func (e NotPermittedError) ErrorType() string { return "circuit_breaker_" + e.State().String() }
 
 // ConfigError is returned by New when the configuration is invalid. It
 // lists every problem found, not just the first.

@@ -81,7 +81,7 @@ func Example_lifecycle() {
 	)
 	_ = b2.Do(ctx, func(context.Context) error { return down })
 	err := b2.Do(ctx, func(context.Context) error { return nil })
-	var npe *breaker.NotPermittedError
+	var npe breaker.NotPermittedError
 	fmt.Println(err, errors.Is(err, breaker.ErrNotPermitted), errors.As(err, &npe) && npe.RetryAfter() > 59*time.Minute)
 
 	// Always lets the next call through as a half-open probe; its success closes the breaker.
@@ -115,8 +115,8 @@ func ExampleNotPermittedError_RetryAfter() {
 
 	h := http.Header{}
 	err := b.Do(context.Background(), func(context.Context) error { return nil })
-	if npe, ok := errors.AsType[*breaker.NotPermittedError](err); ok {
-		h.Set("Retry-After", fmt.Sprint(int(npe.RetryAfter().Round(time.Second).Seconds())))
+	if npe, ok := errors.AsType[breaker.NotPermittedError](err); ok {
+		h.Set("Retry-After", fmt.Sprint(npe.RetryAfterSeconds()))
 	}
 	fmt.Println(h.Get("Retry-After"))
 	// Output: 30

@@ -18,7 +18,7 @@ const (
 )
 
 // Execute runs fn under b and returns its result and error untouched, or
-// the zero T and a *NotPermittedError (matching ErrNotPermitted) when b
+// the zero T and a NotPermittedError (matching ErrNotPermitted) when b
 // refuses the call.
 //
 // fn runs in the caller's goroutine with a context derived from ctx by the

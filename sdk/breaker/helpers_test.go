@@ -75,12 +75,12 @@ func (r *transitions) pairs() []string {
 	return out
 }
 
-func requireRejected(t testing.TB, err error, state sdk.State) *breaker.NotPermittedError {
+func requireRejected(t testing.TB, err error, state sdk.State) breaker.NotPermittedError {
 	t.Helper()
 	require.ErrorIs(t, err, breaker.ErrNotPermitted)
-	var npe *breaker.NotPermittedError
+	var npe breaker.NotPermittedError
 	require.ErrorAs(t, err, &npe)
-	require.Equal(t, state, npe.State)
+	require.Equal(t, state, npe.State())
 	return npe
 }
 

@@ -1246,12 +1246,12 @@ func (m *mdl) checkResult(t *rapid.T, c *mdlCall, r mdlResult) {
 			t.Fatalf("call %d: want fn's error %v untouched, got %v", c.id, c.err, err)
 		}
 	case wantRejected:
-		var npe *breaker.NotPermittedError
-		if !errors.As(err, &npe) || !errors.Is(err, breaker.ErrNotPermitted) || npe.State != c.rejState || npe.Name != "model" {
+		var npe breaker.NotPermittedError
+		if !errors.As(err, &npe) || !errors.Is(err, breaker.ErrNotPermitted) || npe.State() != c.rejState || npe.Name() != "model" {
 			t.Fatalf("call %d: want a rejection in %s, got %v", c.id, c.rejState, err)
 		}
-		if c.rejState == sdk.StateOpen && !npe.RetryAt.Equal(c.retryAt) {
-			t.Fatalf("call %d: RetryAt %s, model %s", c.id, npe.RetryAt.Sub(m.epoch), c.retryAt.Sub(m.epoch))
+		if c.rejState == sdk.StateOpen && !npe.RetryAt().Equal(c.retryAt) {
+			t.Fatalf("call %d: RetryAt %s, model %s", c.id, npe.RetryAt().Sub(m.epoch), c.retryAt.Sub(m.epoch))
 		}
 	case wantWaitCanceled:
 		if err != context.Canceled {
