@@ -264,7 +264,8 @@ func (r mdlRetry) delay(reopens int) time.Duration {
 }
 
 // ready is "elapsed >= delay × (1 + U(-j, +j))", jitter re-sampled on every
-// evaluation.
+// evaluation, in fluxgate's order delay × (1 + (-j + 2j·u)); below the
+// band's lower edge, delay × (1 - j), no draw can admit and none is made.
 func (r mdlRetry) ready(openFor time.Duration, reopens int, rnd func() float64) bool {
 	switch r.kind {
 	case mrAlways:
@@ -276,7 +277,10 @@ func (r mdlRetry) ready(openFor time.Duration, reopens int, rnd func() float64) 
 	}
 	d := r.delay(reopens)
 	if r.jitterOn {
-		return float64(openFor) >= float64(d)*(1+r.jitter*(2*rnd()-1))
+		if float64(openFor) < float64(d)*(1-r.jitter) {
+			return false
+		}
+		return float64(openFor) >= float64(d)*float64(1+float64(-r.jitter+float64(2*r.jitter*rnd())))
 	}
 	return openFor >= d
 }
@@ -336,7 +340,7 @@ func (p mdlPermit) admit(halfOpenFor time.Duration, rnd func() float64) bool {
 	}
 	ratio := p.final
 	if halfOpenFor < p.d {
-		ratio = p.initial + (p.final-p.initial)*float64(halfOpenFor)/float64(p.d)
+		ratio = float64(p.initial + float64((p.final-p.initial)*float64(float64(halfOpenFor)/float64(p.d))))
 	}
 	return rnd() < ratio
 }

@@ -105,7 +105,10 @@ func (p Permit) Ratio(halfOpenFor time.Duration) float64 {
 		if halfOpenFor < 0 {
 			halfOpenFor = 0
 		}
-		return p.initial + (p.final-p.initial)*float64(halfOpenFor)/float64(p.duration)
+		// fluxgate's order, initial + (final - initial) * (elapsed /
+		// duration), so that ties decide the same way; the conversions
+		// keep the compiler from fusing the multiply and the add.
+		return float64(p.initial + float64((p.final-p.initial)*float64(float64(halfOpenFor)/float64(p.duration))))
 	}
 	return -1
 }

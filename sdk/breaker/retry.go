@@ -136,20 +136,52 @@ func (r Retry) Delay(reopens int) time.Duration {
 }
 
 // minDelay returns how long a breaker open after reopens re-openings
-// certainly stays open: ready is false for any openFor shorter than that.
-// It is 0 when there is no such bound without asking the policy (Always,
-// RetryFunc, and a jittered delay, whose draw ready must make on every
-// evaluation), and math.MaxInt64 for Never.
+// certainly stays open: ready is false for any openFor shorter than that,
+// whatever the random source returns, so the breaker refuses those calls
+// without its lock and without a draw. It is the delay itself without
+// jitter, and the lower edge of the jitter band, delay × (1 − jitter),
+// with it (Backoff's delay is capped at max first, as ready caps it); 0
+// when there is no such bound without asking the policy (Always,
+// RetryFunc), and math.MaxInt64 for Never.
 func (r Retry) minDelay(reopens int) time.Duration {
 	switch r.kind {
 	case retryNever:
 		return math.MaxInt64
 	case retryCooldown, retryBackoff:
+		d := r.Delay(reopens)
 		if r.jitter == 0 {
-			return r.Delay(reopens)
+			return d
 		}
+		return lowerBound(jittered(d, r.jitter, 0))
 	}
 	return 0
+}
+
+// jittered is fluxgate's jittered delay, d × (1 + (−jitter + 2·jitter·u)),
+// computed in fluxgate's order (Python's random.uniform(−j, j) is
+// −j + 2j·u) so that ties decide the same way. The conversions keep the
+// compiler from fusing a multiply and an add, which would round
+// differently. It grows with u: u = 0 gives the band's lower edge.
+func jittered(d time.Duration, jitter, u float64) float64 {
+	f := float64(-jitter + float64(2*jitter*u))
+	return float64(d) * float64(1+f)
+}
+
+// lowerBound returns the largest duration L such that float64(n) < t for
+// every n < L: a duration shorter than L compares below the threshold t.
+func lowerBound(t float64) time.Duration {
+	switch {
+	case t <= 0:
+		return 0
+	case t < 1<<53:
+		// Integers below 2^53 convert exactly: n < L ⇔ n < t.
+		return time.Duration(math.Ceil(t))
+	case t >= math.MaxInt64:
+		return math.MaxInt64
+	}
+	// Above 2^53 a conversion may round up to t; every n below the float
+	// just under t converts to at most that float.
+	return time.Duration(math.Nextafter(t, 0))
 }
 
 // ready reports whether a breaker open for openFor, after reopens
@@ -161,7 +193,7 @@ func (r Retry) ready(openFor time.Duration, reopens int, rnd func() float64) boo
 	case retryCooldown, retryBackoff:
 		d := r.Delay(reopens)
 		if r.jitter > 0 {
-			return float64(openFor) >= float64(d)*(1+r.jitter*(2*rnd()-1))
+			return float64(openFor) >= jittered(d, r.jitter, rnd())
 		}
 		return openFor >= d
 	case retryFunc:

@@ -1,11 +1,18 @@
 package breaker
 
 import (
+	"context"
+	"errors"
+	"math"
 	"math/rand/v2"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/fluxgate/fluxgate/sdk"
 )
 
 // Ports of fluxgate's tests/test_retries.py and tests/test_permits.py.
@@ -194,4 +201,109 @@ func TestStrings(t *testing.T) {
 	assert.Equal(t, "CountWindow(100)", CountWindow(100).String())
 	assert.Equal(t, "TimeWindow(1m0s)", TimeWindow(time.Minute).String())
 	assert.Equal(t, "Window(unset)", Window{}.String())
+}
+
+// Before the lower edge of the jitter band no draw can let a call through,
+// so minDelay is that edge: the breaker then refuses without its lock and
+// without a draw, as it does without jitter.
+func TestMinDelayIsTheJitterBandsLowerEdge(t *testing.T) {
+	for _, tc := range []struct {
+		retry   Retry
+		reopens int
+		want    time.Duration
+	}{
+		{Cooldown(time.Hour, 0), 0, time.Hour},
+		{Cooldown(time.Hour, 0.1), 0, 54 * time.Minute},
+		{Cooldown(10*time.Second, 0.5), 3, 5 * time.Second},
+		{Backoff(10*time.Second, 2, time.Minute, 0.25), 0, 7500 * time.Millisecond},
+		{Backoff(10*time.Second, 2, time.Minute, 0.25), 1, 15 * time.Second},
+		{Backoff(10*time.Second, 2, time.Minute, 0.25), 9, 45 * time.Second}, // capped at max first
+		{Backoff(time.Second, 3, 1000*time.Hour, 0.5), 1000, 500 * time.Hour},
+		{Never(), 0, math.MaxInt64},
+		{Always(), 0, 0},
+		{RetryFunc(func(time.Duration, int) bool { return false }), 0, 0},
+	} {
+		assert.Equal(t, tc.want, tc.retry.minDelay(tc.reopens), "%s after %d reopens", tc.retry, tc.reopens)
+	}
+}
+
+// The bound is exact: one nanosecond before it no draw admits, at it the
+// smallest draw (0) does; checked over many delays, jitters and reopens,
+// including Backoff's cap and delays beyond 2^53 ns.
+func TestMinDelayIsExact(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(3, 4))
+	retries := []Retry{Cooldown(time.Hour, 0.1)}
+	for range 2000 {
+		d := time.Duration(1 + rnd.Int64N(int64(400*24*time.Hour)))
+		j := rnd.Float64() * 0.999
+		if rnd.IntN(2) == 0 {
+			retries = append(retries, Cooldown(d, j))
+		} else {
+			retries = append(retries, Backoff(d, 1+rnd.Float64()*3, d+time.Duration(rnd.Int64N(int64(d)+1)), j))
+		}
+	}
+	for _, r := range retries {
+		for _, reopens := range []int{0, 1, 5, 40} {
+			lo := r.minDelay(reopens)
+			require.Positive(t, lo, "%s", r)
+			for _, u := range []float64{0, 1e-12, 0.5, 0.999999} {
+				assert.False(t, r.ready(lo-1, reopens, fixed(u)), "%s, %d reopens: %s is below the band (u=%v)", r, reopens, lo-1, u)
+			}
+			if lo < 1<<53 {
+				assert.True(t, r.ready(lo, reopens, fixed(0)), "%s, %d reopens: %s is the band's lower edge", r, reopens, lo)
+			}
+		}
+	}
+}
+
+// fluxgate computes a jittered delay as delay * (1 + (-jitter + 2*jitter*u));
+// the same order decides ties the same way. Both cases below decide the
+// other way with delay * (1 + jitter*(2u-1)).
+func TestJitterFloatOrderIsFluxgates(t *testing.T) {
+	assert.False(t, Cooldown(43*time.Second, 0.3).ready(48676*time.Millisecond, 0, fixed(0.72)),
+		"43s × (1 + (-0.3 + 0.6×0.72)) is just above 48.676s")
+	assert.True(t, Cooldown(10*time.Second, 0.3).ready(12448*time.Millisecond, 0, fixed(0.908)),
+		"10s × (1 + (-0.3 + 0.6×0.908)) is exactly 12.448s")
+	assert.True(t, Backoff(5*time.Second, 2, time.Minute, 0.3).ready(12448*time.Millisecond, 1, fixed(0.908)),
+		"Backoff's jitter is the same formula")
+}
+
+// A breaker open with a jittered cooldown refuses calls before the band's
+// lower edge without drawing a random number.
+func TestJitteredCooldownRefusesWithoutDrawing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		draws := 0
+		b, err := New("jitter",
+			WithTripper(FailureStreak(1)),
+			WithRetry(Cooldown(time.Hour, 0.1)),
+			WithPermit(All()),
+			WithRand(func() float64 { draws++; return 0 }),
+		)
+		require.NoError(t, err)
+		boom := errors.New("boom")
+		require.ErrorIs(t, b.Do(context.Background(), func(context.Context) error { return boom }), boom)
+		require.Equal(t, sdk.StateOpen, b.State())
+		for range 100 {
+			require.ErrorIs(t, b.Do(context.Background(), func(context.Context) error { return nil }), ErrNotPermitted)
+		}
+		time.Sleep(54*time.Minute - time.Nanosecond)
+		require.ErrorIs(t, b.Do(context.Background(), func(context.Context) error { return nil }), ErrNotPermitted)
+		assert.Zero(t, draws, "no draw before 54 minutes")
+		time.Sleep(time.Nanosecond)
+		require.NoError(t, b.Do(context.Background(), func(context.Context) error { return nil }), "u = 0 admits at the band's edge")
+		assert.Equal(t, 1, draws)
+	})
+}
+
+// fluxgate computes RampUp's ratio as initial + (final - initial) *
+// (elapsed / duration); the same order decides ties the same way. Both
+// cases below decide the other way with ((final - initial) * elapsed) /
+// duration.
+func TestRampUpFloatOrderIsFluxgates(t *testing.T) {
+	p := RampUp(0.3, 0.9, 40*time.Second)
+	assert.Equal(t, 0.442965, p.Ratio(9531*time.Millisecond))
+	assert.False(t, p.admit(9531*time.Millisecond, fixed(0.442965)), "random() < ratio is false at the ratio itself")
+	q := RampUp(0.5, 0.9, 16*time.Second)
+	assert.Equal(t, 0.849025, q.Ratio(13961*time.Millisecond))
+	assert.True(t, q.admit(13961*time.Millisecond, fixed(0.8490249999999999)))
 }
