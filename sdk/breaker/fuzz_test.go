@@ -137,23 +137,17 @@ type fzTimeRec struct {
 }
 
 // fzNaiveTimeWindow restates the TimeWindow's contract: a record is filed
-// under the second of its time since the epoch (0 before the epoch, and the
-// newest second seen if its clock read is older than that); the window at
-// the newest second seen, head, holds the records of (head-size, head].
+// under the Unix second of its time (the newest second seen if its clock
+// read is older than that); the window at the newest second seen, head,
+// holds the records of (head-size, head]. A reset empties the window; the
+// newest second seen stays.
 type fzNaiveTimeWindow struct {
-	epoch time.Time
-	size  int64
-	head  int64
-	recs  []fzTimeRec
+	size int64
+	head int64
+	recs []fzTimeRec
 }
 
-func (n *fzNaiveTimeWindow) second(at time.Time) int64 {
-	d := at.Sub(n.epoch)
-	if d < 0 {
-		return 0
-	}
-	return int64(d / time.Second)
-}
+func (n *fzNaiveTimeWindow) second(at time.Time) int64 { return at.Unix() }
 
 func (n *fzNaiveTimeWindow) add(r record, at time.Time) {
 	sec := max(n.second(at), n.head)
@@ -172,7 +166,7 @@ func (n *fzNaiveTimeWindow) window(at time.Time) []record {
 	return out
 }
 
-func (n *fzNaiveTimeWindow) reset() { n.recs, n.head = nil, -1 }
+func (n *fzNaiveTimeWindow) reset() { n.recs = nil }
 
 func FuzzTimeWindow(f *testing.F) {
 	f.Add([]byte{2, 1, 0, 0x41, 4, 1, 0, 0x80, 9, 6, 4, 1, 6, 4, 3, 6, 0, 0x40, 1, 2, 6})
@@ -182,9 +176,9 @@ func FuzzTimeWindow(f *testing.F) {
 		r := &fzReader{data}
 		size := 1 + int(r.byte()%8)
 		ths := fzThresholds(r.byte())
-		epoch := time.Unix(1_700_000_000, 0)
-		w := newTimeWindow(size, ths, epoch)
-		naive := &fzNaiveTimeWindow{epoch: epoch, size: int64(size), head: -1}
+		epoch := time.Unix(1_700_000_000, 500_000_000) // half-way through a Unix second
+		w := newTimeWindow(size, ths)
+		naive := &fzNaiveTimeWindow{size: int64(size), head: -1}
 		now := time.Duration(0) // since epoch; may go before it
 		for step := 0; !r.done(); step++ {
 			at := epoch.Add(now)

@@ -1,10 +1,14 @@
 package breaker
 
 import (
+	"context"
 	"testing"
+	"testing/synctest"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Ports of fluxgate's tests/test_windows.py and tests/test_metric.py.
@@ -60,7 +64,7 @@ func TestCountWindowSeveralThresholds(t *testing.T) {
 
 func TestWindowsReset(t *testing.T) {
 	th := []time.Duration{time.Second}
-	for _, w := range []window{newCountWindow(5, th), newTimeWindow(60, th, t0)} {
+	for _, w := range []window{newCountWindow(5, th), newTimeWindow(60, th)} {
 		w.add(record{ok: false, dur: ms(10), slow: 1}, sec(1))
 		w.reset()
 		m := w.metric(sec(1))
@@ -82,7 +86,7 @@ func TestCountWindowOfOneKeepsTheLatest(t *testing.T) {
 }
 
 func TestTimeWindowSameSecond(t *testing.T) {
-	w := newTimeWindow(60, nil, t0)
+	w := newTimeWindow(60, nil)
 	w.add(record{ok: true, dur: ms(100)}, sec(5))
 	w.add(record{ok: false, dur: ms(200)}, sec(5))
 	w.add(record{ok: true, dur: ms(300)}, sec(5))
@@ -94,7 +98,7 @@ func TestTimeWindowSameSecond(t *testing.T) {
 
 func TestTimeWindowWraparound(t *testing.T) {
 	th := []time.Duration{time.Second}
-	w := newTimeWindow(3, th, t0)
+	w := newTimeWindow(3, th)
 	base := 100
 	w.add(record{ok: false, dur: ms(100)}, sec(base))
 	w.add(record{ok: true, dur: ms(300)}, sec(base+1))
@@ -108,7 +112,7 @@ func TestTimeWindowWraparound(t *testing.T) {
 }
 
 func TestTimeWindowBucketReuse(t *testing.T) {
-	w := newTimeWindow(5, nil, t0)
+	w := newTimeWindow(5, nil)
 	base := 1000
 	w.add(record{ok: true, dur: ms(100)}, sec(base))
 	w.add(record{ok: true, dur: ms(100)}, sec(base))
@@ -126,7 +130,7 @@ func TestTimeWindowBucketReuse(t *testing.T) {
 
 func TestTimeWindowSlowTracking(t *testing.T) {
 	th := []time.Duration{time.Second}
-	w := newTimeWindow(60, th, t0)
+	w := newTimeWindow(60, th)
 	w.add(record{ok: true, dur: ms(1500), slow: 1}, sec(1))
 	w.add(record{ok: true, dur: ms(100)}, sec(2))
 	w.add(record{ok: true, dur: ms(2000), slow: 1}, sec(3))
@@ -135,7 +139,7 @@ func TestTimeWindowSlowTracking(t *testing.T) {
 
 // Deliberate difference from fluxgate: stale buckets expire on read.
 func TestTimeWindowExpiresOnRead(t *testing.T) {
-	w := newTimeWindow(3, nil, t0)
+	w := newTimeWindow(3, nil)
 	w.add(record{ok: false}, sec(1000))
 	assert.Equal(t, 1, w.metric(sec(1002)).TotalCount, "still inside the window")
 	assert.Equal(t, 0, w.metric(sec(1003)).TotalCount, "expired without a new record")
@@ -146,7 +150,7 @@ func TestTimeWindowExpiresOnRead(t *testing.T) {
 }
 
 func TestTimeWindowPartialExpiry(t *testing.T) {
-	w := newTimeWindow(4, nil, t0)
+	w := newTimeWindow(4, nil)
 	for s := 10; s < 14; s++ {
 		w.add(record{ok: s%2 == 0, dur: time.Duration(s)}, sec(s))
 	}
@@ -157,8 +161,8 @@ func TestTimeWindowPartialExpiry(t *testing.T) {
 	assert.Equal(t, 1, m.FailureCount)
 }
 
-func TestTimeWindowRecordBeforeEpochAndLateRecords(t *testing.T) {
-	w := newTimeWindow(2, nil, t0)
+func TestTimeWindowOldAndLateRecords(t *testing.T) {
+	w := newTimeWindow(2, nil)
 	w.add(record{ok: true}, t0.Add(-time.Hour))
 	w.add(record{ok: true}, sec(5))
 	w.add(record{ok: true}, sec(4)) // late: joins the newest second
@@ -232,8 +236,8 @@ func TestMetricCloneIsIndependent(t *testing.T) {
 func TestCountWindowWithoutDurations(t *testing.T) {
 	th := []time.Duration{time.Second}
 	w := makeCountWindow(2, th, false)
-	assert.Nil(t, w.durs)
 	w.add(record{ok: false}, t0)
+	assert.Nil(t, w.s.durs)
 	w.add(record{ok: true, slow: 1, dur: ms(5)}, t0) // duration dropped
 	w.add(record{ok: true}, t0)                      // evicts the failure
 	m := w.metric(t0)
@@ -246,4 +250,122 @@ func TestCountWindowWithoutDurations(t *testing.T) {
 	assert.Equal(t, 1, m.FailureCount)
 	assert.Zero(t, m.SlowCount(time.Second))
 	assert.Zero(t, m.TotalDuration)
+}
+
+// fluxgate keys TimeWindow buckets by Unix second (int(time.time())), not
+// by seconds since the breaker was built: a breaker built half-way through
+// a second counts like one built at its start.
+func TestTimeWindowKeysBucketsByUnixSecond(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		time.Sleep(500 * time.Millisecond) // the bubble starts on a whole second
+		b, err := New("unix", WithWindow(TimeWindow(time.Second)))
+		require.NoError(t, err)
+		ok := func(context.Context) error { return nil }
+		time.Sleep(400 * time.Millisecond) // x.9
+		require.NoError(t, b.Do(context.Background(), ok))
+		time.Sleep(200 * time.Millisecond) // (x+1).1: a new Unix second
+		require.NoError(t, b.Do(context.Background(), ok))
+		assert.Equal(t, 1, b.Info().Metric.TotalCount, "the call of the previous Unix second has left a 1s window")
+	})
+}
+
+// A window's storage is built by its first record: an unused window costs
+// its header only, however large, and reading or resetting it builds
+// nothing.
+func TestUnusedWindowAllocatesOnlyItsHeader(t *testing.T) {
+	th := []time.Duration{time.Second, 2 * time.Second}
+	for _, desc := range []Window{CountWindow(maxWindowSize), TimeWindow(maxWindowSize * time.Second)} {
+		for _, durations := range []bool{false, true} {
+			var w window
+			allocs := testing.AllocsPerRun(10, func() { w = desc.newWindow(th, t0, durations) })
+			assert.Equal(t, 1.0, allocs, "%s: the header only", desc)
+			allocs = testing.AllocsPerRun(10, func() {
+				_ = w.metric(t0)
+				w.reset()
+			})
+			assert.Zero(t, allocs, "%s: reading and resetting build nothing", desc)
+			m := w.metric(t0)
+			assert.Zero(t, m.TotalCount)
+			assert.Zero(t, m.SlowCount(time.Second))
+			assert.Empty(t, m.SlowCounts())
+		}
+	}
+	assert.LessOrEqual(t, unsafe.Sizeof(countWindow{}), uintptr(48), "a count window's header")
+	assert.LessOrEqual(t, unsafe.Sizeof(timeWindow{}), uintptr(48), "a time window's header")
+}
+
+// Once built, recording and reading allocate nothing.
+func TestBuiltWindowsAllocateNothing(t *testing.T) {
+	th := []time.Duration{time.Second}
+	cw, tw := newCountWindow(100, th), newTimeWindow(60, th)
+	now := sec(1)
+	cw.add(record{ok: true}, now)
+	tw.add(record{ok: true}, now)
+	var m Metric
+	allocs := testing.AllocsPerRun(100, func() {
+		now = now.Add(300 * time.Millisecond)
+		cw.add(record{ok: false, slow: 1, dur: ms(5)}, now)
+		cw.load(&m)
+		tw.add(record{ok: false, slow: 1, dur: ms(5)}, now)
+		tw.load(&m, now)
+		cw.reset()
+		tw.reset()
+	})
+	assert.Zero(t, allocs)
+}
+
+// A reset does not visit the buckets: it touches at most the head bucket,
+// so a transition costs the same with TimeWindow(2^20 s) as with
+// TimeWindow(1s) (see the benchmarks). The buckets it leaves behind are
+// dead: they never count again and never leave the sum twice.
+func TestTimeWindowResetIsLazy(t *testing.T) {
+	const size = 1000
+	w := newTimeWindow(size, []time.Duration{time.Second})
+	for s := range size {
+		w.add(record{ok: s%2 == 0, dur: ms(s), slow: uint8(s % 2)}, sec(s))
+	}
+	require.Equal(t, size, w.metric(sec(size-1)).TotalCount)
+	before := append([]bucket(nil), w.s.buckets...)
+	w.reset()
+	changed := 0
+	for i := range before {
+		if w.s.buckets[i] != before[i] {
+			changed++
+		}
+	}
+	assert.LessOrEqual(t, changed, 1, "only the head bucket is cleared")
+	// The dead buckets stay out, through expiry and reuse.
+	w.add(record{ok: false}, sec(size-1)) // the head second, again
+	w.add(record{ok: true}, sec(size-2))  // late: joins the head second
+	for s := size - 1; s < 3*size; s += 7 {
+		m := w.metric(sec(s))
+		want := 0
+		if s < 2*size-1 {
+			want = 2
+		}
+		require.Equal(t, want, m.TotalCount, "at second %d", s)
+		require.Equal(t, want/2, m.FailureCount, "at second %d", s)
+		require.Zero(t, m.SlowCount(time.Second), "at second %d", s)
+		require.Zero(t, m.TotalDuration, "at second %d", s)
+	}
+	w.add(record{ok: true, dur: ms(3)}, sec(3*size))
+	m := w.metric(sec(3 * size))
+	assert.Equal(t, 1, m.TotalCount)
+	assert.Equal(t, ms(3), m.TotalDuration)
+}
+
+// Resets in a row, between records of the same second, each empty the
+// window.
+func TestTimeWindowRepeatedResets(t *testing.T) {
+	w := newTimeWindow(5, nil)
+	for i := range 4 {
+		w.add(record{ok: false, dur: ms(i)}, sec(10))
+		assert.Equal(t, 1, w.metric(sec(10)).TotalCount, "round %d", i)
+		w.reset()
+		w.reset()
+		assert.Zero(t, w.metric(sec(10)).TotalCount, "round %d", i)
+	}
+	w.add(record{ok: true}, sec(12))
+	assert.Equal(t, 1, w.metric(sec(14)).TotalCount)
+	assert.Zero(t, w.metric(sec(17)).TotalCount)
 }
