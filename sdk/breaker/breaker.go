@@ -64,7 +64,7 @@ type Breaker struct {
 	win       window
 	changedAt time.Time
 	reopens   int
-	streak    int
+	streak    int // > 0: counted failures in a row; < 0: recorded successes in a row
 }
 
 // New builds a breaker named name (used in errors, logs and telemetry; keep
@@ -231,7 +231,7 @@ func (b *Breaker) Info() Info {
 		State:               b.State(),
 		ChangedAt:           b.changedAt,
 		Reopens:             b.reopens,
-		ConsecutiveFailures: b.streak,
+		ConsecutiveFailures: max(b.streak, 0),
 		Metric:              b.win.metric(now).clone(),
 	}
 }
@@ -557,9 +557,9 @@ func (b *Breaker) record(t *ticket, success bool, dur time.Duration, p *pending)
 		return true
 	}
 	if success {
-		b.streak = 0
+		b.streak = min(b.streak, 0) - 1
 	} else {
-		b.streak++
+		b.streak = max(b.streak, 0) + 1
 	}
 	var c CallContext
 	// Calls on the concrete windows, rather than through the interface,
@@ -576,7 +576,7 @@ func (b *Breaker) record(t *ticket, success bool, dur time.Duration, p *pending)
 		c.Metric = w.metric(now)
 	}
 	if t.state == sdk.StateClosed || t.state == sdk.StateHalfOpen {
-		c.State, c.ConsecutiveFailures = t.state, b.streak
+		c.State, c.ConsecutiveFailures, c.ConsecutiveSuccesses = t.state, max(b.streak, 0), max(-b.streak, 0)
 		var trip bool
 		if b.userCode {
 			trip = b.tripGuarded(t, &c)

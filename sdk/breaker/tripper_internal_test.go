@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/fluxgate/fluxgate/sdk"
 )
@@ -32,7 +33,11 @@ func TestTripperValidation(t *testing.T) {
 		{FailureStreak(-5), "FailureStreak(-5): count must be greater than zero"},
 		{TripperFunc("x", nil), `TripperFunc("x"): func must not be nil`},
 		{Tripper{}, "tripper is unset: use MinRequests, FailureRate, ... or TripperFunc"},
-		{MinRequests(1).And(Tripper{}), "tripper: And/Or operand is unset"},
+		{MinRequests(1).And(Tripper{}), "tripper: an And, Or or Not operand is unset (the zero Tripper): build it with MinRequests, FailureRate, ... or TripperFunc"},
+		{Tripper{}.Or(MinRequests(1)), "tripper: an And, Or or Not operand is unset (the zero Tripper): build it with MinRequests, FailureRate, ... or TripperFunc"},
+		{Tripper{}.Not(), "tripper: an And, Or or Not operand is unset (the zero Tripper): build it with MinRequests, FailureRate, ... or TripperFunc"},
+		{SuccessesToClose(0), "SuccessesToClose(0): count must be greater than zero"},
+		{SuccessesToClose(-3).Not(), "SuccessesToClose(-3): count must be greater than zero"},
 	} {
 		assert.EqualError(t, tc.tripper.validate(), tc.msg)
 	}
@@ -142,4 +147,102 @@ func TestTripperString(t *testing.T) {
 	assert.Equal(t, "(MinRequests(100) & FailureRate(0.5))", MinRequests(100).And(FailureRate(0.5)).String())
 	assert.Equal(t, "((Closed() | HalfOpened()) & SlowRate(0.3, 2s))", Closed().Or(HalfOpened()).And(SlowRate(0.3, 2*time.Second)).String())
 	assert.Equal(t, "Tripper(unset)", Tripper{}.String())
+}
+
+// The zero Tripper does not dereference nil: Trip panics at once with a
+// message that names the fix, whether it is the tripper itself or an
+// operand of And or Or; so does a TripperFunc without a func.
+func TestZeroTripperPanicsClearly(t *testing.T) {
+	const msg = "breaker: Trip on the zero Tripper (or an And, Or or Not operand that is the zero Tripper): " +
+		"build trippers with MinRequests, FailureRate, ... or TripperFunc"
+	one := closedCtx(metricOf(1, 1, 0, nil))
+	assert.PanicsWithValue(t, msg, func() { Tripper{}.Trip(one) })
+	assert.PanicsWithValue(t, msg, func() { MinRequests(1).And(Tripper{}).Trip(one) })
+	assert.PanicsWithValue(t, msg, func() { Tripper{}.Or(MinRequests(1)).Trip(one) })
+	assert.False(t, MinRequests(2).And(Tripper{}).Trip(one), "short-circuit: the unset operand is not reached")
+	assert.PanicsWithValue(t, `breaker: Trip on TripperFunc("x"), whose func is nil`, func() { TripperFunc("x", nil).Trip(one) })
+	assert.Equal(t, "(Tripper(unset) | MinRequests(1))", Tripper{}.Or(MinRequests(1)).String())
+	for _, tr := range []Tripper{Tripper{}, Tripper{}.And(Tripper{})} {
+		assert.Empty(t, tr.slowThresholds())
+		assert.False(t, tr.hasFunc())
+		assert.False(t, tr.needsDurations())
+	}
+}
+
+// New reports the zero Tripper as a configuration error that names the
+// fix, never a panic at the first call.
+func TestNewRejectsTheZeroTripper(t *testing.T) {
+	for _, tr := range []Tripper{Tripper{}, MinRequests(1).And(Tripper{}), Tripper{}.Not()} {
+		b, err := New("zero", WithTripper(tr))
+		assert.Nil(t, b)
+		var ce *ConfigError
+		require.ErrorAs(t, err, &ce, "%s", tr)
+		assert.ErrorContains(t, err, "unset")
+		assert.ErrorContains(t, err, "MinRequests, FailureRate, ... or TripperFunc")
+	}
+}
+
+func TestTripperNot(t *testing.T) {
+	min5 := MinRequests(5)
+	assert.False(t, min5.Not().Trip(closedCtx(metricOf(5, 0, 0, nil))))
+	assert.True(t, min5.Not().Trip(closedCtx(metricOf(4, 0, 0, nil))))
+	assert.Same(t, min5.n, min5.Not().Not().n, "Not(Not(t)) is t")
+	assert.Equal(t, "~MinRequests(5)", min5.Not().String())
+	assert.Equal(t, "MinRequests(5)", min5.Not().Not().String())
+	both := MinRequests(5).And(FailureRate(0.5))
+	assert.Equal(t, "~(MinRequests(5) & FailureRate(0.5))", both.Not().String())
+	assert.Equal(t, "(Closed() & ~FailureStreak(3))", Closed().And(FailureStreak(3).Not()).String())
+	for _, tc := range []struct {
+		m    Metric
+		want bool
+	}{
+		{metricOf(5, 3, 0, nil), false},
+		{metricOf(5, 2, 0, nil), true},
+		{metricOf(4, 4, 0, nil), true},
+	} {
+		assert.Equal(t, tc.want, both.Not().Trip(closedCtx(tc.m)), "%s", tc.m)
+	}
+	// Not is walked like And and Or: thresholds, durations and funcs under
+	// it are found.
+	slow := SlowRate(0.5, time.Second).Not()
+	assert.Equal(t, []time.Duration{time.Second}, slow.slowThresholds())
+	assert.True(t, slow.needsDurations())
+	assert.True(t, TripperFunc("f", func(CallContext) bool { return true }).Not().hasFunc())
+	assert.NoError(t, slow.validate())
+	assert.ErrorContains(t, FailureRate(2).Not().validate(), "FailureRate(2)")
+	// The operand is evaluated once, and not at all when And short-circuits.
+	calls := 0
+	spy := TripperFunc("spy", func(CallContext) bool { calls++; return false })
+	assert.True(t, spy.Not().Trip(closedCtx(Metric{})))
+	assert.Equal(t, 1, calls)
+	MinRequests(1).And(spy.Not()).Trip(closedCtx(Metric{}))
+	assert.Equal(t, 1, calls)
+}
+
+func TestSuccessesToCloseTripper(t *testing.T) {
+	rule := SuccessesToClose(3)
+	assert.Equal(t, "SuccessesToClose(3)", rule.String())
+	for _, tc := range []struct {
+		state     sdk.State
+		successes int
+		want      bool
+	}{
+		{sdk.StateClosed, 0, false},
+		{sdk.StateClosed, 10, false},
+		{sdk.StateHalfOpen, 0, true}, // a counted failure: re-open
+		{sdk.StateHalfOpen, 1, true},
+		{sdk.StateHalfOpen, 2, true},
+		{sdk.StateHalfOpen, 3, false}, // close
+		{sdk.StateHalfOpen, 4, false},
+		{sdk.StateMetricsOnly, 0, false},
+	} {
+		c := CallContext{State: tc.state, ConsecutiveSuccesses: tc.successes, Metric: metricOf(tc.successes, 0, 0, nil)}
+		assert.Equal(t, tc.want, rule.Trip(c), "%s after %d successes", tc.state, tc.successes)
+	}
+	rec := Closed().And(MinRequests(20).And(FailureRate(0.5))).Or(SuccessesToClose(5))
+	assert.NoError(t, rec.validate())
+	assert.True(t, rec.Trip(closedCtx(metricOf(20, 10, 0, nil))))
+	assert.False(t, rec.Trip(closedCtx(metricOf(19, 19, 0, nil))))
+	assert.True(t, rec.Trip(CallContext{State: sdk.StateHalfOpen, Metric: metricOf(40, 20, 0, nil), ConsecutiveSuccesses: 4}))
+	assert.False(t, rec.Trip(CallContext{State: sdk.StateHalfOpen, Metric: metricOf(40, 20, 0, nil), ConsecutiveSuccesses: 5}))
 }
