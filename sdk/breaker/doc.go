@@ -3,48 +3,80 @@
 //
 // # Model
 //
-// A Breaker protects calls to a dependency. Each call's error goes to a
-// tracker (package github.com/fluxgate/fluxgate/sdk/tracker), which decides
-// whether it is counted against the breaker or ignored. Counted failures
-// and successes are recorded in a Window (CountWindow: the last N calls;
-// TimeWindow: the last N seconds). After every recorded outcome the
-// Tripper looks at the window's Metric and says whether to trip.
+// A [Breaker], built by [New], protects calls to a dependency: wrap each
+// call in [Execute], [Breaker.Do] or [ExecuteWithFallback], or, where the
+// call cannot be wrapped in a func (middleware, streams), admit it with
+// [Breaker.Allow] and report its outcome with [Call.Done]. Each call's
+// error goes to a tracker ([tracker.Tracker], set by [WithTracker]), which
+// decides whether it is counted against the breaker or ignored. Counted
+// failures and successes are recorded in a [Window] ([CountWindow]: the
+// last N calls; [TimeWindow]: the last N seconds). After every recorded
+// outcome the [Tripper] looks at the window's [Metric] and the current
+// streaks ([CallContext]) and says whether to trip.
 //
-// The breaker has six states (sdk.State):
+// The breaker has six states ([sdk.State]):
 //
 //   - closed: every call runs; when the tripper trips, the breaker opens.
-//   - open: calls are refused with a NotPermittedError until the Retry
-//     policy lets one through; that call moves the breaker to half-open and
-//     runs as a probe. There is no timer: the move happens on the next call.
-//   - half_open: at most WithMaxHalfOpenCalls probes run at once (others
+//   - open: calls are refused with a [NotPermittedError] until the [Retry]
+//     policy ([Cooldown], [Backoff], ...) lets one through; that call moves
+//     the breaker to half-open and runs as a probe. There is no timer: the
+//     move happens on the next call.
+//   - half_open: at most [WithMaxHalfOpenCalls] probes run at once (others
 //     wait until a slot frees or their context ends), each admitted by the
-//     Permit. The first successful probe after which the tripper is false
-//     closes the breaker; a counted probe failure after which the tripper is
-//     true re-opens it.
+//     [Permit] ([RampUp], [Random], [All], ...). The first successful probe
+//     after which the tripper is false closes the breaker; a counted probe
+//     failure after which the tripper is true re-opens it.
 //   - metrics_only: every call runs and is recorded; the breaker never trips.
 //   - disabled: every call runs; nothing is recorded.
 //   - forced_open: every call is refused.
 //
-// The last three are entered and left only by the manual commands Reset,
-// Disable, MetricsOnly and ForceOpen. Every transition, including one to
-// the same state, resets the window and is reported to the hooks.
+// The last three are entered and left only by the manual commands
+// [Breaker.Reset], [Breaker.Disable], [Breaker.MetricsOnly] and
+// [Breaker.ForceOpen]. Every transition, including one to the same state,
+// resets the window and is reported to the hooks ([sdk.Hooks], added with
+// [WithHooks]; [LogHooks] logs transitions with [log/slog]).
 //
 // # Defaults
 //
-// New without options gives fluxgate's defaults: CountWindow(100),
+// [New] without options gives fluxgate's defaults: CountWindow(100),
 // tracker.All(), MinRequests(100).And(FailureRate(0.5)),
 // Cooldown(60*time.Second, 0), RampUp(0.1, 1.0, 60*time.Second) and 10
-// half-open calls at once.
+// half-open calls at once (see [CountWindow], [tracker.All],
+// [MinRequests], [FailureRate], [Cooldown], [RampUp] and
+// [WithMaxHalfOpenCalls]).
+//
+// # The half-open trap
+//
+// In half-open the tripper is evaluated on the half-open window, which the
+// transition emptied. With the default tripper, MinRequests(100) is not
+// met there for the first 99 probes, so the tripper is false: one
+// successful probe closes the breaker even after 30 failed ones, and
+// re-opening it takes 100 failed probes in a row. This is fluxgate's
+// behaviour, kept for parity, but rarely what a service wants. Limit the
+// closed-state rule with [Closed] and decide half-open with
+// [SuccessesToClose], which closes after n successes in a row and re-opens
+// on the first counted failure:
+//
+//	breaker.WithTripper(breaker.Closed().And(breaker.MinRequests(20).And(breaker.FailureRate(0.5))).
+//		Or(breaker.SuccessesToClose(5)))
+//
+// [HalfOpened] and [Tripper.Not] build other half-open rules; a
+// [TripperFunc] sees [CallContext.ConsecutiveSuccesses] and
+// [CallContext.ConsecutiveFailures].
 //
 // # Errors, cancellation and panics
 //
-// Execute returns the protected function's error untouched. A refused call
-// gets a NotPermittedError, which matches ErrNotPermitted and carries
-// RetryAt. An error returned by a call whose own context was canceled is
-// ignored (it says nothing about the dependency); context.DeadlineExceeded
-// goes to the tracker like any error. A panic is recorded as a counted
-// failure, releases any half-open slot, and continues with its original
-// value; fallbacks are not called for it.
+// [Execute] returns the protected function's error untouched. A refused
+// call gets a [NotPermittedError], which matches [ErrNotPermitted] with
+// [errors.Is] and carries [NotPermittedError.RetryAt] and
+// [NotPermittedError.RetryAfterSeconds] (for a Retry-After header). An
+// error returned by a call whose own context was canceled is ignored (it
+// says nothing about the dependency); [context.DeadlineExceeded] goes to
+// the tracker like any error. A panic is recorded as a counted failure,
+// releases any half-open slot, and continues with its original value;
+// fallbacks are not called for it. [New] validates the whole
+// configuration and returns a [*ConfigError] listing every invalid part;
+// the zero [Window], [Tripper], [Retry] and [Permit] are reported there.
 //
 // # Concurrency
 //
@@ -57,15 +89,23 @@
 // breaker starts no goroutines and no timers.
 //
 // A closed-state call without hooks takes one lock and allocates nothing;
-// it reads the clock only when a TimeWindow, an AvgLatency or SlowRate
+// it reads the clock only when a TimeWindow, an [AvgLatency] or [SlowRate]
 // tripper, or a hook needs the time. A call refused while open takes no
-// lock and allocates nothing either, unless the retry policy must be asked
-// (jitter, RetryFunc, or once its delay has passed).
+// lock, draws no random number and allocates nothing before the retry
+// delay, or with jitter before the lower edge of the jitter band, delay ×
+// (1 − jitter), where no draw could let it through; after that, and for
+// [Always] and [RetryFunc], the policy is asked under the lock. A
+// transition costs the same whatever the window's size: resetting a
+// window does not visit its buckets. A window's storage is built when the
+// breaker records its first call, so a breaker that never records one
+// holds only a small header.
 //
 // # Deliberate differences from fluxgate
 //
-// Stale TimeWindow buckets expire on read as well as on record; durations
-// are time.Duration sums, without float drift; the half-open concurrency
-// limit applies to every breaker; breakers have names; the rejection error
-// carries the breaker's name, state and retry time.
+// Stale TimeWindow buckets expire on read as well as on record (buckets
+// are keyed by Unix second, as in fluxgate); durations are [time.Duration]
+// sums, without float drift; the half-open concurrency limit applies to
+// every breaker; breakers have names; the rejection error carries the
+// breaker's name, state and retry time. [SuccessesToClose], [Tripper.Not]
+// and [CallContext.ConsecutiveSuccesses] have no fluxgate counterpart.
 package breaker

@@ -11,8 +11,9 @@ import (
 // reached each SlowRate threshold.
 //
 // Failures are recorded with a zero duration and are never slow, as in
-// fluxgate, unless the breaker was built with WithFailureDurations(true); so
-// AvgDuration is the sum of successful durations divided by all calls.
+// fluxgate, unless the breaker was built with [WithFailureDurations](true);
+// so AvgDuration is the sum of successful durations divided by all calls.
+// A Tripper sees it in [CallContext]; [Breaker.Info] returns a copy.
 type Metric struct {
 	// TotalCount is the number of recorded calls.
 	TotalCount int
@@ -44,7 +45,7 @@ func (m Metric) AvgDuration() (time.Duration, bool) {
 }
 
 // SlowCount returns how many recorded calls took at least threshold. Only
-// thresholds of the breaker's SlowRate trippers are counted; any other
+// thresholds of the breaker's [SlowRate] trippers are counted; any other
 // threshold gives 0.
 func (m Metric) SlowCount(threshold time.Duration) int {
 	for i, t := range m.thresholds {

@@ -8,9 +8,10 @@ import (
 
 // Permit decides which calls a half-open breaker admits as probes. It is
 // evaluated for every call that arrives while half-open and gets one of the
-// breaker's half-open slots (see WithMaxHalfOpenCalls); a refused call gets
-// a NotPermittedError and records nothing. Build one with All, Random,
-// RampUp or PermitFunc; the zero Permit is invalid.
+// breaker's half-open slots (see [WithMaxHalfOpenCalls]); a refused call
+// gets a [NotPermittedError] and records nothing. Build one with [All],
+// [Random], [RampUp] or [PermitFunc] and pass it to [WithPermit]; the zero
+// Permit is invalid, and [New] reports it.
 type Permit struct {
 	kind     permitKind
 	initial  float64
@@ -32,11 +33,12 @@ const (
 )
 
 // All admits every probe (up to the half-open concurrency limit). fluxgate
-// recommends it for tests; production services usually want RampUp.
+// recommends it for tests; production services usually want [RampUp].
 func All() Permit { return Permit{kind: permitAll, desc: "All()"} }
 
 // Random admits each probe with probability ratio, in [0, 1]: 0 never
-// admits, 1 always does.
+// admits, 1 always does. The draw comes from the breaker's random source
+// ([WithRand]).
 func Random(ratio float64) Permit {
 	p := Permit{kind: permitRandom, final: ratio, desc: "Random(" + fmtFloat(ratio) + ")"}
 	if !(ratio >= 0 && ratio <= 1) {
@@ -47,8 +49,10 @@ func Random(ratio float64) Permit {
 
 // RampUp admits each probe with a probability that grows linearly from
 // initial, when the breaker becomes half-open, to final after d, and stays
-// at final after that. It needs 0 < initial <= final <= 1 and d > 0. The
-// breaker's default permit is RampUp(0.1, 1.0, 60*time.Second).
+// at final after that: initial + (final − initial) × (elapsed / d), in
+// fluxgate's order (see [Permit.Ratio]). It needs 0 < initial <= final <= 1
+// and d > 0. The breaker's default permit is RampUp(0.1, 1.0,
+// 60*time.Second).
 func RampUp(initial, final float64, d time.Duration) Permit {
 	p := Permit{kind: permitRampUp, initial: initial, final: final, duration: d,
 		desc: fmt.Sprintf("RampUp(%s, %s, %s)", fmtFloat(initial), fmtFloat(final), d)}
@@ -90,8 +94,8 @@ func (p Permit) validate() error {
 }
 
 // Ratio returns the probability with which the permit admits a probe after
-// the breaker has been half-open for halfOpenFor; 1 for All and -1 for
-// PermitFunc (unknown).
+// the breaker has been half-open for halfOpenFor; 1 for [All] and -1 for
+// [PermitFunc] (unknown).
 func (p Permit) Ratio(halfOpenFor time.Duration) float64 {
 	switch p.kind {
 	case permitAll:

@@ -9,12 +9,16 @@ import (
 
 // Retry decides when an open breaker lets a call through to half-open. It
 // is evaluated lazily, on each call that arrives while the breaker is open:
-// there is no timer, so State reports StateOpen until a call arrives after
-// the delay. Build one with Always, Never, Cooldown, Backoff or RetryFunc;
-// the zero Retry is invalid.
+// there is no timer, so [Breaker.State] reports [sdk.StateOpen] until a
+// call arrives after the delay. Build one with [Always], [Never],
+// [Cooldown], [Backoff] or [RetryFunc] and pass it to [WithRetry]; the zero
+// Retry is invalid, and [New] reports it.
 //
 // Jitter is re-sampled on every evaluation, as in fluxgate: inside the
-// jitter band, the more calls arrive, the sooner one gets through.
+// jitter band, the more calls arrive, the sooner one gets through. Before
+// the band's lower edge, delay × (1 − jitter), no draw can let a call
+// through, so the breaker refuses those calls without asking the policy
+// (and without its lock), as it does before an unjittered delay.
 type Retry struct {
 	kind    retryKind
 	initial time.Duration
@@ -38,16 +42,18 @@ const (
 )
 
 // Always lets the first call after opening through. It invites a
-// thundering herd; prefer Cooldown or Backoff.
+// thundering herd; prefer [Cooldown] or [Backoff].
 func Always() Retry { return Retry{kind: retryAlways, desc: "Always()"} }
 
-// Never keeps the breaker open until a manual command (Reset, ...).
+// Never keeps the breaker open until a manual command ([Breaker.Reset],
+// ...).
 func Never() Retry { return Retry{kind: retryNever, desc: "Never()"} }
 
 // Cooldown lets a call through once the breaker has been open for d,
-// scaled by a random factor in [1-jitter, 1+jitter]. d must be greater than
-// zero and jitter in [0, 1). The breaker's default retry is
-// Cooldown(60*time.Second, 0).
+// scaled by a random factor in [1-jitter, 1+jitter] drawn from the
+// breaker's random source ([WithRand]), computed as fluxgate does:
+// d × (1 + (−jitter + 2·jitter·u)). d must be greater than zero and jitter
+// in [0, 1). The breaker's default retry is Cooldown(60*time.Second, 0).
 func Cooldown(d time.Duration, jitter float64) Retry {
 	r := Retry{kind: retryCooldown, initial: d, max: d, jitter: jitter, desc: fmt.Sprintf("Cooldown(%s, %s)", d, fmtFloat(jitter))}
 	var errs []error
@@ -60,8 +66,9 @@ func Cooldown(d time.Duration, jitter float64) Retry {
 }
 
 // Backoff waits initial×multiplier^reopens, at most max, where reopens is
-// the number of half-open→open transitions since the breaker last closed;
-// the wait is scaled by a random factor in [1-jitter, 1+jitter]. For
+// the number of half-open→open transitions since the breaker last closed
+// ([Info].Reopens); the wait is scaled by a random factor in
+// [1-jitter, 1+jitter], as for [Cooldown]. For
 // example Backoff(10*time.Second, 2, 5*time.Minute, 0.1) waits about 10s,
 // 20s, 40s, 80s, 160s, then 300s. initial must be greater than zero,
 // multiplier greater than 1, max at least initial, jitter in [0, 1).
@@ -84,8 +91,9 @@ func Backoff(initial time.Duration, multiplier float64, max time.Duration, jitte
 }
 
 // RetryFunc makes a Retry of fn, which receives how long the breaker has
-// been open and the number of re-openings since it last closed. fn is
-// called under the breaker's lock and must not call the breaker.
+// been open and the number of re-openings since it last closed
+// ([Info].Reopens). fn is called under the breaker's lock, on every call
+// that arrives while the breaker is open, and must not call the breaker.
 func RetryFunc(fn func(openFor time.Duration, reopens int) bool) Retry {
 	r := Retry{kind: retryFunc, fn: fn, desc: "RetryFunc"}
 	if fn == nil {
@@ -117,8 +125,9 @@ func (r Retry) validate() error {
 }
 
 // Delay returns the nominal wait before the breaker, open after reopens
-// re-openings, lets a call through, without jitter: 0 for Always, -1 for
-// Never and RetryFunc (no estimate).
+// re-openings, lets a call through, without jitter: 0 for [Always], -1 for
+// [Never] and [RetryFunc] (no estimate). It is what
+// [NotPermittedError.RetryAt] is computed from.
 func (r Retry) Delay(reopens int) time.Duration {
 	switch r.kind {
 	case retryAlways:

@@ -113,7 +113,7 @@ func FailureRate(ratio float64) Tripper {
 }
 
 // AvgLatency trips when the window's average duration reaches threshold.
-// Failures are recorded with zero duration unless WithFailureDurations is
+// Failures are recorded with zero duration unless [WithFailureDurations] is
 // set. threshold must be greater than zero.
 func AvgLatency(threshold time.Duration) Tripper {
 	n := &tripNode{kind: tripAvgLatency, dur: threshold, desc: fmt.Sprintf("AvgLatency(%s)", threshold)}
@@ -138,9 +138,11 @@ func SlowRate(ratio float64, threshold time.Duration) Tripper {
 	return Tripper{n}
 }
 
-// FailureStreak trips after count counted failures in a row. The streak is
-// reset by a recorded success and on entry into half-open or closed; an
-// ignored error leaves it unchanged. count must be greater than zero.
+// FailureStreak trips after count counted failures in a row
+// ([CallContext.ConsecutiveFailures]). The streak is reset by a recorded
+// success and on entry into half-open or closed; an ignored error leaves
+// it unchanged. count must be greater than zero. fluxgate recommends it,
+// combined with [Tripper.Or], for cold starts and total outages.
 func FailureStreak(count int) Tripper {
 	n := &tripNode{kind: tripFailureStreak, count: count, desc: fmt.Sprintf("FailureStreak(%d)", count)}
 	if count <= 0 {
@@ -177,7 +179,8 @@ func SuccessesToClose(n int) Tripper {
 
 // TripperFunc makes a Tripper of fn, which must be safe to call from the
 // breaker's lock (it must not call the breaker). Its metric carries no slow
-// counts unless the breaker also has a SlowRate tripper for that threshold.
+// counts unless the breaker also has a [SlowRate] tripper for that
+// threshold. name appears in the Tripper's String.
 func TripperFunc(name string, fn func(CallContext) bool) Tripper {
 	n := &tripNode{kind: tripFunc, fn: fn, desc: "TripperFunc(" + strconv.Quote(name) + ")"}
 	if fn == nil {

@@ -6,12 +6,14 @@ import (
 )
 
 // Window says how much call history a breaker keeps: the last N calls
-// (CountWindow) or the calls of the last N seconds (TimeWindow). Build one
-// with CountWindow or TimeWindow; the zero Window is invalid.
+// ([CountWindow]) or the calls of the last N seconds ([TimeWindow]). Build
+// one with CountWindow or TimeWindow and pass it to [WithWindow]; the zero
+// Window is invalid, and [New] reports it. The [Tripper] reads the window
+// as a [Metric], which [Breaker.Info] also reports.
 //
 // A Window is a description: every breaker built with it gets its own
 // storage, built when the breaker records its first call (a breaker that
-// never records one, such as an idle breaker of a [Group], keeps a small
+// never records one, such as an idle breaker of a Group, keeps a small
 // header only). Recording a call, reading the window's metric and
 // resetting the window (on every transition) are O(1) and allocate
 // nothing once the storage is built, whatever the size.
