@@ -307,3 +307,23 @@ func TestRampUpFloatOrderIsFluxgates(t *testing.T) {
 	assert.Equal(t, 0.849025, q.Ratio(13961*time.Millisecond))
 	assert.True(t, q.admit(13961*time.Millisecond, fixed(0.8490249999999999)))
 }
+
+// The zero Window, Retry and Permit are reported by New (TestNewRejects);
+// their exported methods work, and nothing dereferences nil.
+func TestZeroComponentValues(t *testing.T) {
+	assert.Equal(t, time.Duration(-1), Retry{}.Delay(0), "no estimate")
+	assert.Zero(t, Retry{}.minDelay(0))
+	assert.False(t, Retry{}.ready(time.Hour, 0, fixed(0)))
+	assert.Equal(t, -1.0, Permit{}.Ratio(0))
+	assert.False(t, Permit{}.admit(0, fixed(0)))
+	assert.False(t, Permit{}.timed())
+	assert.PanicsWithValue(t, "breaker: the zero Window has no storage: use CountWindow or TimeWindow (New reports it)",
+		func() { Window{}.newWindow(nil, t0, false) })
+	for _, w := range []Window{{}, CountWindow(1)} {
+		_, err := New("zero", WithWindow(w), WithRetry(Retry{}), WithPermit(Permit{}))
+		var ce *ConfigError
+		require.ErrorAs(t, err, &ce)
+		assert.ErrorContains(t, err, "retry is unset: use Always, Never, Cooldown, Backoff or RetryFunc")
+		assert.ErrorContains(t, err, "permit is unset: use All, Random, RampUp or PermitFunc")
+	}
+}

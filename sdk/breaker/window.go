@@ -124,9 +124,10 @@ func (w Window) newWindow(thresholds []time.Duration, _ time.Time, durations boo
 	switch w.kind {
 	case windowTime:
 		return newTimeWindow(w.size, thresholds)
-	default:
+	case windowCount:
 		return makeCountWindow(w.size, thresholds, durations)
 	}
+	panic("breaker: the zero Window has no storage: use CountWindow or TimeWindow (New reports it)")
 }
 
 // totals is the running sum of a window.
