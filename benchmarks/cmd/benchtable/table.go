@@ -33,6 +33,10 @@ var specs = []groupSpec{
 	{name: "Memory10k", title: "10,000 breakers, default config", metric: "B/breaker"},
 	{name: "Telemetry", title: "success, real OTel SDK: sampled span, metrics", gbRef: "Success/gobreaker", ref: "otel-baseline"},
 	{name: "TelemetryNoop", title: "success, OTel not configured: global no-op providers", gbRef: "Success/gobreaker", ref: "fluxgate-no-hooks"},
+	{name: "RejectJitter", title: "open, 1h cooldown with and without jitter: rejection", gbRef: "Reject/gobreaker", ref: "jitter=0"},
+	{name: "RejectJitterParallel", title: "the same, RunParallel", gbRef: "Reject/gobreaker", ref: "jitter=0"},
+	{name: "TransitionTimeWindow", title: "one transition (Reset), time window", ref: "size=1s"},
+	{name: "TransitionCountWindow", title: "one transition (Reset), full count window", ref: "size=10"},
 }
 
 func specFor(group string) groupSpec {
@@ -158,7 +162,7 @@ func render(w io.Writer, m machineInfo, cmdline string, res *results, checks []c
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "× gobreaker: the row's ns/op (B/breaker for the memory rows) over gobreaker's in the same group;")
 	fmt.Fprintln(w, "† marks groups without a gobreaker row, compared with Success/gobreaker (serial closed success) instead.")
-	fmt.Fprintln(w, "× ref: over the group's reference row (size=10, size=1s, otel-baseline, fluxgate-no-hooks).")
+	fmt.Fprintln(w, "× ref: over the group's reference row (size=10, size=1s, otel-baseline, fluxgate-no-hooks, jitter=0).")
 	fmt.Fprintln(w)
 
 	fmt.Fprintln(w, "### Budget (DESIGN.md, \"Performance budget\")")
@@ -245,6 +249,10 @@ func evaluate(res *results) []check {
 	ratioAtMost("parallel success: throughput ≥ gobreaker (ns/op ≤ 1.0×)", "SuccessParallel/fluxgate", "SuccessParallel/gobreaker", 1.0)
 	ratioWithin("CountWindow(100000) vs CountWindow(10): within ±10%", "CountWindow/size=100000", "CountWindow/size=10", 0.10)
 	ratioWithin("TimeWindow(1h) vs TimeWindow(1s): within ±10%", "TimeWindow/size=1h0m0s", "TimeWindow/size=1s", 0.10)
+	ratioAtMost("rejection, Cooldown(1h, 0.1) vs Cooldown(1h, 0): within 10%", "RejectJitter/jitter=0.1", "RejectJitter/jitter=0", 1.10)
+	ratioAtMost("rejection, RunParallel, Cooldown(1h, 0.1) vs Cooldown(1h, 0): within 10%", "RejectJitterParallel/jitter=0.1", "RejectJitterParallel/jitter=0", 1.10)
+	ratioAtMost("transition, TimeWindow(2^20 s) vs TimeWindow(1s): within 10%", "TransitionTimeWindow/size=2^20s", "TransitionTimeWindow/size=1s", 1.10)
+	ratioAtMost("transition, CountWindow(100000) vs CountWindow(10): within 10%", "TransitionCountWindow/size=100000", "TransitionCountWindow/size=10", 1.10)
 	ratioAtMost("OTel SDK: fluxgate+otelbridge ≤ 1.25× (bare sampled span + counter add)", "Telemetry/fluxgate+otelbridge", "Telemetry/otel-baseline", 1.25)
 
 	c := check{target: "OTel SDK, for information: fluxgate+otelbridge over the same SDK calls made directly (span end attribute and duration histogram included)", status: statusNA}
