@@ -45,12 +45,14 @@ const (
 	mtAvgLatency
 	mtSlowRate
 	mtFailureStreak
+	mtSuccessesToClose
 	mtFunc
 	mtAnd
 	mtOr
+	mtNot
 )
 
-var mdlTripNames = []string{"Closed", "HalfOpened", "MinRequests", "FailureRate", "AvgLatency", "SlowRate", "FailureStreak", "TripperFunc", "And", "Or"}
+var mdlTripNames = []string{"Closed", "HalfOpened", "MinRequests", "FailureRate", "AvgLatency", "SlowRate", "FailureStreak", "SuccessesToClose", "TripperFunc", "And", "Or", "Not"}
 
 // mdlTrip is a tripper tree. Ratios are num/den, compared exactly in
 // integers by the model.
@@ -72,7 +74,7 @@ var (
 func genMdlTrip(t *rapid.T, depth int) *mdlTrip {
 	m := &mdlTrip{kind: rapid.IntRange(0, mtFunc).Draw(t, "tripper")}
 	if depth > 0 && rapid.IntRange(0, 4).Draw(t, "combine") < 2 {
-		m.kind = rapid.SampledFrom([]int{mtAnd, mtOr}).Draw(t, "combinator")
+		m.kind = rapid.SampledFrom([]int{mtAnd, mtOr, mtNot}).Draw(t, "combinator")
 	}
 	switch m.kind {
 	case mtMinRequests:
@@ -87,11 +89,15 @@ func genMdlTrip(t *rapid.T, depth int) *mdlTrip {
 		m.d = rapid.SampledFrom([]time.Duration{200 * time.Millisecond, 300 * time.Millisecond, time.Second}).Draw(t, "avgLatency")
 	case mtFailureStreak:
 		m.n = rapid.IntRange(1, 4).Draw(t, "streak")
+	case mtSuccessesToClose:
+		m.n = rapid.IntRange(1, 3).Draw(t, "successesToClose")
 	case mtFunc:
 		m.n = rapid.IntRange(1, 4).Draw(t, "funcFailures")
 	case mtAnd, mtOr:
 		m.l = genMdlTrip(t, depth-1)
 		m.r = genMdlTrip(t, depth-1)
+	case mtNot:
+		m.l = genMdlTrip(t, depth-1)
 	}
 	return m
 }
@@ -112,11 +118,15 @@ func (m *mdlTrip) build() breaker.Tripper {
 		return breaker.SlowRate(float64(m.num)/float64(m.den), m.d)
 	case mtFailureStreak:
 		return breaker.FailureStreak(m.n)
+	case mtSuccessesToClose:
+		return breaker.SuccessesToClose(m.n)
 	case mtFunc:
 		n := m.n
 		return breaker.TripperFunc("failures", func(c breaker.CallContext) bool { return c.Metric.FailureCount >= n })
 	case mtAnd:
 		return m.l.build().And(m.r.build())
+	case mtNot:
+		return m.l.build().Not()
 	default:
 		return m.l.build().Or(m.r.build())
 	}
@@ -130,6 +140,7 @@ type mdlSnap struct {
 	dur    time.Duration
 	slow   map[time.Duration]int
 	streak int
+	ok     int // recorded successes in a row
 }
 
 // eval is the tripper table of fluxgate-behaviour.md §1.4, with ">=" and
@@ -150,23 +161,31 @@ func (m *mdlTrip) eval(s *mdlSnap) bool {
 		return s.calls > 0 && s.slow[m.d]*m.den >= m.num*s.calls
 	case mtFailureStreak:
 		return s.streak >= m.n
+	case mtSuccessesToClose:
+		return s.state == sdk.StateHalfOpen && s.ok < m.n
 	case mtFunc:
 		return s.fails >= m.n
 	case mtAnd:
 		return m.l.eval(s) && m.r.eval(s)
+	case mtNot:
+		return !m.l.eval(s)
 	default:
 		return m.l.eval(s) || m.r.eval(s)
 	}
 }
 
 func (m *mdlTrip) leaves(f func(*mdlTrip)) {
-	if m.kind == mtAnd || m.kind == mtOr {
+	switch m.kind {
+	case mtAnd, mtOr:
 		f(m)
 		m.l.leaves(f)
 		m.r.leaves(f)
-		return
+	case mtNot:
+		f(m)
+		m.l.leaves(f)
+	default:
+		f(m)
 	}
-	f(m)
 }
 
 // needsDurations: the breaker measures durations only for trippers that read
@@ -617,6 +636,7 @@ type mdl struct {
 	changedAt time.Time
 	reopens   int
 	streak    int
+	okStreak  int      // recorded successes in a row
 	recs      []mdlRec // recorded since the last transition
 	retryAt   time.Time
 	slots     int
@@ -725,7 +745,7 @@ func (m *mdl) window(now time.Time) []mdlRec {
 }
 
 func (m *mdl) snap(now time.Time, state sdk.State) mdlSnap {
-	s := mdlSnap{state: state, streak: m.streak, slow: map[time.Duration]int{}}
+	s := mdlSnap{state: state, streak: m.streak, ok: m.okStreak, slow: map[time.Duration]int{}}
 	for _, r := range m.window(now) {
 		s.calls++
 		if !r.ok {
@@ -749,9 +769,9 @@ func (m *mdl) transition(to sdk.State, reason sdk.Reason) {
 	case to == sdk.StateOpen && from == sdk.StateHalfOpen:
 		m.reopens++
 	case to == sdk.StateHalfOpen:
-		m.streak = 0
+		m.streak, m.okStreak = 0, 0
 	case to == sdk.StateClosed:
-		m.reopens, m.streak = 0, 0
+		m.reopens, m.streak, m.okStreak = 0, 0, 0
 	}
 	w := m.snap(m.now, from)
 	m.trans = append(m.trans, mdlTransition(from, to, reason, w.calls, w.fails, m.now.Sub(m.epoch)))
@@ -873,8 +893,10 @@ func (m *mdl) finish(c *mdlCall) {
 func (m *mdl) record(c *mdlCall, success bool) {
 	if success {
 		m.streak = 0
+		m.okStreak++
 	} else {
 		m.streak++
+		m.okStreak = 0
 	}
 	var dur time.Duration
 	if m.cfg.measure && (success || m.cfg.failDur) {
