@@ -61,7 +61,9 @@ func CountWindow(size int) Window {
 // instants bucket alike; the window at second s holds the calls of the
 // seconds (s-size, s]. A clock read older than the newest second the
 // window has seen (a concurrent call, or the wall clock stepping back)
-// joins that newest second. Unlike fluxgate, where an old bucket lingers
+// joins that newest second, so a wall clock stepped back delays expiry by
+// the step, and one stepped forward by more than size empties the window.
+// Unlike fluxgate, where an old bucket lingers
 // until its slot is reused, buckets older than size are expired both when
 // a call is recorded and when the window is read, so a burst of failures
 // ages out even if no call follows it.

@@ -369,3 +369,18 @@ func TestTimeWindowRepeatedResets(t *testing.T) {
 	assert.Equal(t, 1, w.metric(sec(14)).TotalCount)
 	assert.Zero(t, w.metric(sec(17)).TotalCount)
 }
+
+// The wall clock may step: back, and records join the newest second seen
+// until the clock catches up; forward by more than the size, and the window
+// is empty.
+func TestTimeWindowWallClockSteps(t *testing.T) {
+	w := newTimeWindow(3, nil)
+	w.add(record{ok: false}, sec(100))
+	w.add(record{ok: false}, sec(40)) // stepped back a minute: joins second 100
+	assert.Equal(t, 2, w.metric(sec(41)).TotalCount)
+	assert.Equal(t, 2, w.metric(sec(102)).TotalCount)
+	assert.Zero(t, w.metric(sec(103)).TotalCount)
+	w.add(record{ok: true}, sec(103))
+	assert.Equal(t, 1, w.metric(sec(103)).TotalCount)
+	assert.Zero(t, w.metric(sec(1000)).TotalCount, "stepped forward")
+}
