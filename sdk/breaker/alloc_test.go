@@ -90,4 +90,3 @@ func TestHalfOpenPathsAllocateNothing(t *testing.T) {
 		})
 	}
 }
-
