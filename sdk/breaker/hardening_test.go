@@ -170,7 +170,6 @@ func TestHalfOpenWaitIsBoundedByDefault(t *testing.T) {
 		release := make(chan struct{})
 		probe := fltHalfOpenWithHeldProbe(t, b, release)
 		defer func() { close(release); <-probe }()
-		start := time.Now()
 		res := hrdGo(context.Background(), b, 1)
 		time.Sleep(time.Hour)
 		r, done := hrdReturned(res)
@@ -180,8 +179,44 @@ func TestHalfOpenWaitIsBoundedByDefault(t *testing.T) {
 		var npe breaker.NotPermittedError
 		require.ErrorAs(t, r.err, &npe)
 		assert.NoError(t, npe.Unwrap(), "no context ended: a plain rejection")
-		_ = start
 	})
+}
+
+// TestWithHalfOpenWait: a caller that finds every half-open slot taken is
+// refused at once with a zero wait (fail-fast), and gives up after the
+// wait otherwise; the probe's slot is not affected. A negative wait is a
+// configuration error.
+func TestWithHalfOpenWait(t *testing.T) {
+	for _, tc := range []struct {
+		wait time.Duration
+		want time.Duration // how long the refused caller waited
+	}{
+		{0, 0},
+		{time.Millisecond, time.Millisecond},
+		{breaker.DefaultHalfOpenWait, time.Second},
+		{5 * time.Second, 5 * time.Second},
+	} {
+		t.Run(tc.wait.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				b := mustNew(t, fltOptions(1, breaker.WithHalfOpenWait(tc.wait))...)
+				release := make(chan struct{})
+				probe := fltHalfOpenWithHeldProbe(t, b, release)
+				start := time.Now()
+				ran := false
+				_, err := call(b, func(context.Context) (int, error) { ran = true; return 1, nil })
+				assert.Equal(t, tc.want, time.Since(start), "time waited (the bubble's clock)")
+				assert.False(t, ran)
+				requireRejected(t, err, sdk.StateHalfOpen)
+				close(release)
+				require.NoError(t, <-probe)
+				assert.Equal(t, sdk.StateClosed, b.State(), "the held probe still decides")
+			})
+		})
+	}
+	_, err := breaker.New("test", breaker.WithHalfOpenWait(-time.Second))
+	var ce *breaker.ConfigError
+	require.ErrorAs(t, err, &ce)
+	assert.ErrorContains(t, err, "WithHalfOpenWait(-1s): must not be negative")
 }
 
 // TestStateChangeHookMayCallTheBreaker: a StateChange hook that, when the
