@@ -39,13 +39,14 @@ type Breaker struct {
 	// of its settings).
 	keyed atomic.Pointer[keyedRejections]
 	// inFlight counts the calls admitted and not yet ended, for breakers of
-	// a Group (settings.countCalls), so that the group never evicts a
-	// breaker with a call in flight.
+	// a Group (countCalls), so that the group never evicts a breaker with a
+	// call in flight.
 	inFlight atomic.Int64
 	// epoch is when the breaker was built: the origin of openUntil.
 	epoch       time.Time
 	closed      atomic.Bool // Close ran
 	timedWindow bool        // the window needs the time on record and read
+	countCalls  bool        // count calls in flight (config.countInFlight: breakers of a Group)
 
 	// mu guards win, changedAt, reopens, streak, the half-open slots
 	// (probes, slotFreed) and the delivery queue (deliveries), and every
@@ -81,7 +82,6 @@ type settings struct {
 	needDur      bool // measure call durations (trippers, hooks or failure durations need them)
 	userCode     bool // user funcs run under mu (TripperFunc, RetryFunc, PermitFunc, WithRand)
 	failDur      bool // record failures with their duration
-	countCalls   bool // count calls in flight (breakers of a Group)
 	register     []func(sdk.Registration) func()
 	// The rejections of a breaker without a key; never changed.
 	halfOpenErr NotPermittedError
@@ -108,7 +108,6 @@ func newSettings(name string, cfg *config) *settings {
 		maxHalfOpen:  cfg.maxHalfOpen,
 		halfOpenWait: cfg.halfOpenWait,
 		failDur:      cfg.failDurations,
-		countCalls:   cfg.countInFlight,
 		halfOpenErr:  newNotPermitted(name, "", sdk.StateHalfOpen, time.Time{}),
 		forcedErr:    newNotPermitted(name, "", sdk.StateForcedOpen, time.Time{}),
 	}
@@ -195,10 +194,11 @@ func newBreaker(name, key string, cfg *config) *Breaker {
 	s := cfg.shared(name)
 	now := time.Now()
 	b := &Breaker{
-		s:         s,
-		key:       key,
-		changedAt: now,
-		epoch:     now,
+		s:          s,
+		key:        key,
+		changedAt:  now,
+		epoch:      now,
+		countCalls: cfg.countInFlight,
 	}
 	b.win = s.window.newWindow(s.thresholds, now, s.needDur)
 	b.timedWindow = b.win.timed()

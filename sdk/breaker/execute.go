@@ -100,7 +100,7 @@ func (b *Breaker) begin(ctx context.Context, t *ticket) (context.Context, error)
 	} else {
 		err = b.acquire(ctx, t)
 	}
-	if b.s.countCalls && err == nil {
+	if b.countCalls && err == nil {
 		b.inFlight.Add(1)
 		t.counted = true
 	}
