@@ -85,3 +85,22 @@ func BenchmarkMemory10k(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMemoryIdleBreaker: the heap an idle fluxgate breaker keeps
+// without (almost all of) its window storage: the default configuration
+// but CountWindow(1). What it reports over BenchmarkMemoryIdle's fluxgate
+// row is the breaker itself, the part a Group entry pays for every key
+// besides its window.
+func BenchmarkMemoryIdleBreaker(b *testing.B) {
+	b.ReportAllocs()
+	keep := make([]*breaker.Breaker, b.N)
+	before := heapInUse()
+	b.ResetTimer()
+	for i := range b.N {
+		keep[i] = must(breaker.New("bench", breaker.WithWindow(breaker.CountWindow(1))))
+	}
+	b.StopTimer()
+	after := heapInUse()
+	runtime.KeepAlive(keep)
+	b.ReportMetric(float64(after-before)/float64(b.N), "B/breaker")
+}
