@@ -12,9 +12,10 @@ import (
 )
 
 // Each library's breaker with its default configuration. fluxgate's keeps
-// the last 100 calls (CountWindow(100)), 10 half-open slots and its error
-// values; gobreaker's keeps cumulative counts; failsafe-go's keeps the last
-// call (it opens after one failure by default).
+// the last 100 calls (CountWindow(100)) and shares its configuration with
+// every breaker New builds without options; gobreaker's keeps cumulative
+// counts; failsafe-go's keeps the last call (it opens after one failure by
+// default).
 var defaults = []struct {
 	row   string
 	build func(name string) any
@@ -84,23 +85,4 @@ func BenchmarkMemory10k(b *testing.B) {
 			b.ReportMetric(float64(live)/float64(b.N)/1e6, "MB/10k")
 		})
 	}
-}
-
-// BenchmarkMemoryIdleBreaker: the heap an idle fluxgate breaker keeps
-// without (almost all of) its window storage: the default configuration
-// but CountWindow(1). What it reports over BenchmarkMemoryIdle's fluxgate
-// row is the breaker itself, the part a Group entry pays for every key
-// besides its window.
-func BenchmarkMemoryIdleBreaker(b *testing.B) {
-	b.ReportAllocs()
-	keep := make([]*breaker.Breaker, b.N)
-	before := heapInUse()
-	b.ResetTimer()
-	for i := range b.N {
-		keep[i] = must(breaker.New("bench", breaker.WithWindow(breaker.CountWindow(1))))
-	}
-	b.StopTimer()
-	after := heapInUse()
-	runtime.KeepAlive(keep)
-	b.ReportMetric(float64(after-before)/float64(b.N), "B/breaker")
 }

@@ -280,23 +280,17 @@ func (b *Breaker) waitForSlot(ctx context.Context, ch chan struct{}, deadline *t
 }
 
 // refusal returns the breaker's rejection in state st, half-open or
-// forced open, without allocating (after the first, for a breaker with a
-// key).
+// forced open. The two are built on the first refusal and shared by every
+// later one, so refusing allocates nothing after that.
 func (b *Breaker) refusal(st sdk.State) NotPermittedError {
-	if b.key == "" {
-		if st == sdk.StateHalfOpen {
-			return b.s.halfOpenErr
-		}
-		return b.s.forcedErr
-	}
-	k := b.keyed.Load()
+	k := b.rejections.Load()
 	if k == nil {
-		k = &keyedRejections{
-			halfOpen: rejection{name: b.s.name, key: b.key, state: sdk.StateHalfOpen},
-			forced:   rejection{name: b.s.name, key: b.key, state: sdk.StateForcedOpen},
+		k = &rejections{
+			halfOpen: rejection{name: b.name, key: b.key, state: sdk.StateHalfOpen},
+			forced:   rejection{name: b.name, key: b.key, state: sdk.StateForcedOpen},
 		}
-		if !b.keyed.CompareAndSwap(nil, k) {
-			k = b.keyed.Load()
+		if !b.rejections.CompareAndSwap(nil, k) {
+			k = b.rejections.Load()
 		}
 	}
 	if st == sdk.StateHalfOpen {
@@ -308,7 +302,7 @@ func (b *Breaker) refusal(st sdk.State) NotPermittedError {
 // gaveUp is the rejection of a caller whose context ended (with cause)
 // while it waited for a half-open slot.
 func (b *Breaker) gaveUp(cause error) NotPermittedError {
-	return NotPermittedError{&rejection{name: b.s.name, key: b.key, state: sdk.StateHalfOpen, cause: cause}}
+	return NotPermittedError{&rejection{name: b.name, key: b.key, state: sdk.StateHalfOpen, cause: cause}}
 }
 
 // permitLocked asks the permit about a probe; b.mu is held.

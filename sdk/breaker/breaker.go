@@ -21,8 +21,9 @@ import (
 // The zero Breaker is not usable: its methods panic with a message that
 // says to use New.
 type Breaker struct {
-	s   *settings // immutable, shared by every breaker of one configuration
-	key string    // the key in its Group; empty for New
+	s    *settings // immutable, shared by every breaker of one configuration
+	name string
+	key  string // the key in its Group; empty for New
 
 	// stateGen packs the state (low 8 bits) and a generation counter that
 	// grows on every transition. It is written only under mu and read
@@ -34,16 +35,15 @@ type Breaker struct {
 	// without taking mu. openErr is returned while open.
 	openUntil atomic.Int64
 	openErr   atomic.Pointer[rejection]
-	// keyed holds the half-open and forced-open rejections of a breaker
-	// with a key, built on first use (a breaker without a key shares those
-	// of its settings).
-	keyed atomic.Pointer[keyedRejections]
+	// rejections holds the half-open and forced-open rejections, built on
+	// first use.
+	rejections atomic.Pointer[rejections]
+	// epoch is when the breaker was built: the origin of openUntil.
+	epoch time.Time
 	// inFlight counts the calls admitted and not yet ended, for breakers of
 	// a Group (countCalls), so that the group never evicts a breaker with a
 	// call in flight.
-	inFlight atomic.Int64
-	// epoch is when the breaker was built: the origin of openUntil.
-	epoch       time.Time
+	inFlight    atomic.Int64
 	closed      atomic.Bool // Close ran
 	timedWindow bool        // the window needs the time on record and read
 	countCalls  bool        // count calls in flight (config.countInFlight: breakers of a Group)
@@ -68,7 +68,6 @@ type Breaker struct {
 // configuration by buildConfig and shared by every breaker built from it
 // (all the breakers of a Group).
 type settings struct {
-	name         string
 	tracker      tracker.Tracker
 	tripper      *tripNode
 	retry        Retry
@@ -83,20 +82,22 @@ type settings struct {
 	userCode     bool // user funcs run under mu (TripperFunc, RetryFunc, PermitFunc, WithRand)
 	failDur      bool // record failures with their duration
 	register     []func(sdk.Registration) func()
-	// The rejections of a breaker without a key; never changed.
-	halfOpenErr NotPermittedError
-	forcedErr   NotPermittedError
 }
 
-// keyedRejections are the half-open and forced-open rejections of a
-// breaker with a key.
-type keyedRejections struct {
+// rejections are a breaker's half-open and forced-open rejections.
+type rejections struct {
 	halfOpen, forced rejection
 }
 
-func newSettings(name string, cfg *config) *settings {
+// defaultSettings are those of New without options, shared by all such
+// breakers.
+var defaultSettings = sync.OnceValue(func() *settings {
+	cfg := defaultConfig()
+	return newSettings(&cfg)
+})
+
+func newSettings(cfg *config) *settings {
 	s := &settings{
-		name:         name,
 		tracker:      cfg.tracker,
 		tripper:      cfg.tripper.n,
 		retry:        cfg.retry,
@@ -108,8 +109,6 @@ func newSettings(name string, cfg *config) *settings {
 		maxHalfOpen:  cfg.maxHalfOpen,
 		halfOpenWait: cfg.halfOpenWait,
 		failDur:      cfg.failDurations,
-		halfOpenErr:  newNotPermitted(name, "", sdk.StateHalfOpen, time.Time{}),
-		forcedErr:    newNotPermitted(name, "", sdk.StateForcedOpen, time.Time{}),
 	}
 	for _, h := range cfg.hooks {
 		if h.Register != nil {
@@ -183,7 +182,11 @@ func buildConfig(name string, opts []Option) (*config, error) {
 	if len(errs) > 0 {
 		return nil, &ConfigError{Name: name, Problems: errs}
 	}
-	cfg.s = newSettings(name, &cfg)
+	if len(opts) == 0 {
+		cfg.s = defaultSettings()
+	} else {
+		cfg.s = newSettings(&cfg)
+	}
 	return &cfg, nil
 }
 
@@ -191,10 +194,14 @@ func buildConfig(name string, opts []Option) (*config, error) {
 // breaker's key in its Group, empty for New. Breakers built from one cfg
 // share its settings; only the mutable state is the breaker's own.
 func newBreaker(name, key string, cfg *config) *Breaker {
-	s := cfg.shared(name)
+	s := cfg.s
+	if s == nil {
+		s = newSettings(cfg)
+	}
 	now := time.Now()
 	b := &Breaker{
 		s:          s,
+		name:       name,
 		key:        key,
 		changedAt:  now,
 		epoch:      now,
@@ -209,15 +216,6 @@ func newBreaker(name, key string, cfg *config) *Breaker {
 		}
 	}
 	return b
-}
-
-// shared returns the settings of breakers named name built from c: those
-// buildConfig made, unless the name differs.
-func (c *config) shared(name string) *settings {
-	if c.s == nil || c.s.name != name {
-		return newSettings(name, c)
-	}
-	return c.s
 }
 
 // appendErr appends err, flattening errors.Join trees so that each problem
@@ -259,7 +257,7 @@ func (b *Breaker) mustBeBuilt() {
 // group's name).
 func (b *Breaker) Name() string {
 	b.mustBeBuilt()
-	return b.s.name
+	return b.name
 }
 
 // Key returns the breaker's key in its Group, or "" for a breaker built by
@@ -297,7 +295,7 @@ func (b *Breaker) Info() Info {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return Info{
-		Name:                b.s.name,
+		Name:                b.name,
 		State:               b.State(),
 		ChangedAt:           b.changedAt,
 		Reopens:             b.reopens,
@@ -318,7 +316,7 @@ func (b *Breaker) Close() {
 		func() {
 			defer func() {
 				if p := recover(); p != nil {
-					hookPanicked("unregister", b.s.name, p)
+					hookPanicked("unregister", b.name, p)
 				}
 			}()
 			un()
@@ -361,7 +359,7 @@ func (b *Breaker) transitionLocked(to sdk.State, reason sdk.Reason, now time.Tim
 		if d := b.s.retry.Delay(b.reopens); d >= 0 {
 			at = now.Add(d)
 		}
-		b.openErr.Store(newNotPermitted(b.s.name, b.key, sdk.StateOpen, at).r)
+		b.openErr.Store(newNotPermitted(b.name, b.key, sdk.StateOpen, at).r)
 		until := int64(math.MinInt64) // always ask the retry policy
 		if lo := b.s.retry.minDelay(b.reopens); lo > 0 {
 			until = int64(now.Sub(b.epoch)) + int64(lo)
@@ -377,7 +375,7 @@ func (b *Breaker) transitionLocked(to sdk.State, reason sdk.Reason, now time.Tim
 		return 0
 	}
 	return b.queue.pushLocked(delivery{ctx: ctx, ready: ctx != nil,
-		tr: sdk.Transition{Name: b.s.name, Key: b.key, From: from, To: to, Reason: reason, Window: counts, At: now}})
+		tr: sdk.Transition{Name: b.name, Key: b.key, From: from, To: to, Reason: reason, Window: counts, At: now}})
 }
 
 // manual performs a manual command and reports its transition.

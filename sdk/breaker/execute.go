@@ -125,7 +125,7 @@ func (b *Breaker) beginHooks(ctx context.Context, t *ticket, err error) (cctx co
 		}
 	}()
 	if b.s.hooks.calls() {
-		cctx = b.s.hooks.start(ctx, sdk.CallStart{Name: b.s.name, Key: b.key, State: t.state, Rejected: err != nil})
+		cctx = b.s.hooks.start(ctx, sdk.CallStart{Name: b.name, Key: b.key, State: t.state, Rejected: err != nil})
 	}
 	b.deliverAdmission(cctx, t)
 	if err == nil && t.slotLater {
@@ -134,7 +134,7 @@ func (b *Breaker) beginHooks(ctx context.Context, t *ticket, err error) (cctx co
 		}
 	}
 	if err != nil {
-		b.callEnd(cctx, t, &sdk.CallEnd{Name: b.s.name, Key: b.key, State: t.state, Outcome: sdk.OutcomeRejected, Err: err})
+		b.callEnd(cctx, t, &sdk.CallEnd{Name: b.name, Key: b.key, State: t.state, Outcome: sdk.OutcomeRejected, Err: err})
 	}
 	finished = true
 	return cctx, err
@@ -164,7 +164,7 @@ func (b *Breaker) acquireGuarded(ctx context.Context, t *ticket) (err error) {
 			r := recover()
 			cctx := ctx
 			if b.s.hooks.calls() {
-				cctx = b.s.hooks.start(ctx, sdk.CallStart{Name: b.s.name, Key: b.key, State: t.state})
+				cctx = b.s.hooks.start(ctx, sdk.CallStart{Name: b.name, Key: b.key, State: t.state})
 			}
 			b.abandon(cctx, t, nil, r)
 			if r != nil {
@@ -189,9 +189,9 @@ func (b *Breaker) abandon(cctx context.Context, t *ticket, err error, r any) {
 	}
 	b.settle(cctx, t, false, false, 0, nil)
 	b.releaseInFlight(t)
-	info := sdk.CallEnd{Name: b.s.name, Key: b.key, State: t.state, Outcome: sdk.OutcomeRejected, Err: err}
+	info := sdk.CallEnd{Name: b.name, Key: b.key, State: t.state, Outcome: sdk.OutcomeRejected, Err: err}
 	if err == nil {
-		info = sdk.CallEnd{Name: b.s.name, Key: b.key, State: t.state, Outcome: sdk.OutcomeError,
+		info = sdk.CallEnd{Name: b.name, Key: b.key, State: t.state, Outcome: sdk.OutcomeError,
 			Decision: sdk.DecisionIgnored, Rule: RulePanic, Panicked: true, PanicValue: r}
 	}
 	b.callEnd(cctx, t, &info)
@@ -204,7 +204,7 @@ func (b *Breaker) end(ctx, cctx context.Context, t *ticket, start time.Time, err
 	if b.s.needDur {
 		dur = time.Since(start)
 	}
-	info := sdk.CallEnd{Name: b.s.name, Key: b.key, State: t.state, Err: err, Duration: dur}
+	info := sdk.CallEnd{Name: b.name, Key: b.key, State: t.state, Err: err, Duration: dur}
 	if err != nil {
 		info.Outcome = sdk.OutcomeError
 		if ctx.Err() == context.Canceled {
@@ -241,7 +241,7 @@ func (b *Breaker) panicked(cctx context.Context, t *ticket, start time.Time, r a
 	if b.s.needDur {
 		dur = time.Since(start)
 	}
-	info := sdk.CallEnd{Name: b.s.name, Key: b.key, State: t.state, Outcome: sdk.OutcomeError, Decision: sdk.DecisionCounted,
+	info := sdk.CallEnd{Name: b.name, Key: b.key, State: t.state, Outcome: sdk.OutcomeError, Decision: sdk.DecisionCounted,
 		Rule: RulePanic, Panicked: true, PanicValue: r, Duration: dur}
 	// Also if the tripper panics while recording: that panic then goes on,
 	// but the call is reported first.

@@ -12,14 +12,13 @@ import (
 // TestIdleBreakerIsSmall pins the memory target of an idle breaker with the
 // default configuration, its window storage excluded (a Group keeps one
 // breaker per key, so this is most of what an idle key costs): the
-// immutable configuration is shared through one pointer, the half-open
-// slots are a counter (no channel), and the rejection errors are shared or
+// immutable configuration is shared through one pointer (by every breaker
+// New builds without options, and by every breaker of a Group), the
+// half-open slots are a counter (no channel), and the rejection errors are
 // built on first use.
 func TestIdleBreakerIsSmall(t *testing.T) {
 	assert.LessOrEqual(t, unsafe.Sizeof(Breaker{}), uintptr(350), "sizeof(Breaker)")
 
-	cfg, err := buildConfig("idle", nil)
-	require.NoError(t, err)
 	const n = 2000
 	heap := func() uint64 {
 		runtime.GC()
@@ -30,7 +29,9 @@ func TestIdleBreakerIsSmall(t *testing.T) {
 	keep := make([]*Breaker, n)
 	before := heap()
 	for i := range keep {
-		keep[i] = newBreaker("idle", "", cfg)
+		b, err := New("idle")
+		require.NoError(t, err)
+		keep[i] = b
 	}
 	withWindows := heap() - before
 	for _, b := range keep {
