@@ -12,9 +12,10 @@ import (
 )
 
 // Each library's breaker with its default configuration. fluxgate's keeps
-// the last 100 calls (CountWindow(100)), 10 half-open slots and its error
-// values; gobreaker's keeps cumulative counts; failsafe-go's keeps the last
-// call (it opens after one failure by default).
+// the last 100 calls (CountWindow(100)) and shares its configuration with
+// every breaker New builds without options; gobreaker's keeps cumulative
+// counts; failsafe-go's keeps the last call (it opens after one failure by
+// default).
 var defaults = []struct {
 	row   string
 	build func(name string) any

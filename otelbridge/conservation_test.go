@@ -166,8 +166,16 @@ func (c *consTransitions) hooks() sdk.Hooks {
 	}}
 }
 
-// consAdmittedKey carries a call's admission state from CallStart to fn.
+// consAdmittedKey carries a call's admission state (a consAdmitted) from
+// CallStart to fn.
 type consAdmittedKey struct{}
+
+// consAdmitted is a call's admission state and, for a half-open probe, its
+// half-open period.
+type consAdmitted struct {
+	state  sdk.State
+	period *atomic.Int32 // probes of the period running now
+}
 
 // consStats is what one round observed.
 type consStats struct {
@@ -242,8 +250,20 @@ func consRound(t *testing.T, cfg consConfig, seed uint64, goroutines, perGorouti
 	}()
 
 	trans := &consTransitions{byPair: map[[2]sdk.State]int64{}}
+	// A probe of one half-open period may still run in a later one, which
+	// has slots of its own: count half-open calls per period (the time the
+	// period began, read when the call starts).
+	var b *breaker.Breaker
+	var periods sync.Map // the start of a half-open period -> its probes running now
 	admitted := sdk.Hooks{CallStart: func(ctx context.Context, info sdk.CallStart) context.Context {
-		return context.WithValue(ctx, consAdmittedKey{}, info.State)
+		a := consAdmitted{state: info.State}
+		if info.State == sdk.StateHalfOpen && !info.Rejected {
+			if in := b.Info(); in.State == sdk.StateHalfOpen {
+				n, _ := periods.LoadOrStore(in.ChangedAt, new(atomic.Int32))
+				a.period = n.(*atomic.Int32)
+			}
+		}
+		return context.WithValue(ctx, consAdmittedKey{}, a)
 	}}
 	serverErrors := tracker.Named("server_error", tracker.Custom(func(_ context.Context, err error) bool {
 		return testutil.IsServerError(err)
@@ -459,9 +479,9 @@ func consCall(b *breaker.Breaker, rng *rand.Rand, st *consStats, inHalf, peak *a
 	ran := false
 	fn := func(cctx context.Context) (int, error) {
 		ran = true
-		if cctx.Value(consAdmittedKey{}) == sdk.StateHalfOpen {
-			n := inHalf.Add(1)
-			defer inHalf.Add(-1)
+		if a, _ := cctx.Value(consAdmittedKey{}).(consAdmitted); a.period != nil {
+			n := a.period.Add(1)
+			defer a.period.Add(-1)
 			for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
 			}
 		}

@@ -12,7 +12,8 @@ type CallStart struct {
 	Key string
 	// State is the state in which the call was admitted or rejected. A call
 	// that arrived while open and was let through by the retry policy is
-	// admitted in StateHalfOpen.
+	// admitted in StateHalfOpen (its StateChange for open→half_open follows
+	// its CallStart).
 	State State
 	// Rejected reports whether the breaker refused the call; CallEnd follows
 	// at once with OutcomeRejected.
@@ -37,13 +38,20 @@ type CallEnd struct {
 	// ("context_canceled" for caller cancellation, "panic" for a panic).
 	Rule string
 	// Err is the error the caller receives: the protected function's error
-	// untouched, the breaker's rejection error, or the context's error when
-	// the wait for a half-open slot ended. Nil on success and on panic.
+	// untouched, or the breaker's rejection error (for a caller whose
+	// context ended while it waited for a half-open slot, a rejection that
+	// also matches the context's error). Nil on success and on panic.
 	Err error
-	// Panicked reports whether the protected function (or the tracker)
-	// panicked; the panic continues after the hooks return.
+	// Panicked reports whether the protected function (or the tracker, or
+	// the breaker's user code: TripperFunc, RetryFunc, PermitFunc, the
+	// WithRand source) panicked or ended its goroutine with
+	// runtime.Goexit; the panic continues after the hooks return. A panic
+	// during admission, or a hook that ends the goroutine before the
+	// protected function runs, is reported with DecisionIgnored: the
+	// function never ran and nothing was recorded.
 	Panicked bool
-	// PanicValue is the value the function panicked with.
+	// PanicValue is the value the function panicked with (nil for
+	// runtime.Goexit).
 	PanicValue any
 	// Duration is how long the protected function ran; zero for rejected
 	// calls.

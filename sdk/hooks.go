@@ -6,11 +6,29 @@ import "context"
 // Any field may be nil. A breaker accepts several Hooks values and calls
 // them in the order they were given.
 //
-// A breaker never calls a hook while holding its lock, so hooks may call
-// the breaker's methods (State, Info, even Reset). A panic raised by a hook
-// is recovered and reported through log/slog's default logger; it never
-// changes the breaker's state or the caller's result. Hooks run on the
-// caller's goroutine and add to the call's latency: keep them fast.
+// A breaker never calls a hook while holding its lock, so any hook may call
+// the breaker back: Execute and Do (a StateChange hook may even probe a
+// breaker that has just entered half-open), State, Info and the manual
+// commands. A call made from inside a hook never waits for hooks to be
+// delivered; what it reports is delivered after the running hook returns.
+// A panic raised by a hook is recovered and reported through log/slog's
+// default logger; it never changes the breaker's state or the caller's
+// result. A hook that ends its goroutine (runtime.Goexit, as t.FailNow
+// does) does not make the breaker record a call twice or report it twice.
+//
+// Order and goroutines. For each call, CallStart comes first, then the
+// transitions the call caused, then its CallEnd; every call that reaches a
+// breaker, admitted or refused, gets exactly one CallStart and one CallEnd.
+// A breaker's transitions reach StateChange in the order they happened,
+// each exactly once, even when different goroutines made them. CallStart
+// always runs on the caller's goroutine, before the protected function. A
+// StateChange, and the CallEnd of a call whose transition had not been
+// delivered yet when it ended, may run on the goroutine of another call
+// (or manual command) of the same breaker, and after the call that caused
+// it returned: one goroutine at a time delivers a breaker's transitions,
+// so a slow StateChange hook delays later transitions of that breaker, but
+// not calls that have none to report. Everything else runs on the caller's
+// goroutine and adds to the call's latency: keep hooks fast.
 type Hooks struct {
 	// Register is called once, when the breaker is built, with its name and
 	// a way to read its state. It may return a func that the breaker calls
@@ -24,13 +42,15 @@ type Hooks struct {
 	CallStart func(ctx context.Context, info CallStart) context.Context
 
 	// CallEnd is called once for every call for which CallStart was called,
-	// after its outcome was recorded and before the caller gets the result.
-	// For a panic it is called before the panic continues.
+	// after its outcome was recorded (and its half-open slot given back),
+	// usually before the caller gets the result (see the order above). For
+	// a panic it is called before the panic continues.
 	CallEnd func(ctx context.Context, info CallEnd)
 
-	// StateChange is called for every transition, with the context of the
-	// call that caused it (between its CallStart and CallEnd), or with the
-	// context given to the manual command.
+	// StateChange is called for every transition, in order, with the
+	// context of the call that caused it (as derived by its CallStart
+	// hooks; between its CallStart and CallEnd), or with the context given
+	// to the manual command.
 	StateChange func(ctx context.Context, t Transition)
 }
 

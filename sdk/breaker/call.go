@@ -47,7 +47,7 @@ func (b *Breaker) Allow(ctx context.Context) (Call, error) {
 		return Call{}, err
 	}
 	c.b, c.ctx, c.cctx = b, ctx, cctx
-	if b.needDur {
+	if b.s.needDur {
 		c.start = time.Now()
 	}
 	return c, nil

@@ -21,11 +21,12 @@
 //     policy ([Cooldown], [Backoff], ...) lets one through; that call moves
 //     the breaker to half-open and runs as a probe. There is no timer: the
 //     move happens on the next call.
-//   - half_open: at most [WithMaxHalfOpenCalls] probes run at once (others
-//     wait until a slot frees or their context ends), each admitted by the
-//     [Permit] ([RampUp], [Random], [All], ...). The first successful probe
-//     after which the tripper is false closes the breaker; a counted probe
-//     failure after which the tripper is true re-opens it.
+//   - half_open: at most [WithMaxHalfOpenCalls] probes of one half-open
+//     period run at once (others wait at most [WithHalfOpenWait] for a slot,
+//     and any transition sends them on by the new state), each admitted by
+//     the [Permit] ([RampUp], [Random], [All], ...). The first successful
+//     probe after which the tripper is false closes the breaker; a counted
+//     probe failure after which the tripper is true re-opens it.
 //   - metrics_only: every call runs and is recorded; the breaker never trips.
 //   - disabled: every call runs; nothing is recorded.
 //   - forced_open: every call is refused.

@@ -27,9 +27,10 @@ const (
 // while ctx itself is canceled is ignored without asking the tracker. If fn
 // panics, the call is recorded as a counted failure, any half-open slot is
 // released, the hooks see the panic, and the panic continues with its
-// original value.
+// original value. If fn calls runtime.Goexit, the call is handled like a
+// panic and Goexit goes on.
 //
-// Execute panics if b or fn is nil.
+// Execute panics if b or fn is nil, or if b was not built by New.
 func Execute[T any](ctx context.Context, b *Breaker, fn func(context.Context) (T, error)) (v T, err error) {
 	if fn == nil {
 		panic("breaker: Execute called with a nil func")
@@ -40,7 +41,7 @@ func Execute[T any](ctx context.Context, b *Breaker, fn func(context.Context) (T
 		return v, err
 	}
 	var start time.Time
-	if b.needDur {
+	if b.s.needDur {
 		start = time.Now()
 	}
 	done := false
@@ -89,38 +90,118 @@ func ExecuteWithFallback[T any](ctx context.Context, b *Breaker, fn func(context
 // refused call, CallEnd), filling in t. It returns the context fn runs
 // under.
 func (b *Breaker) begin(ctx context.Context, t *ticket) (context.Context, error) {
-	if b == nil {
-		panic("breaker: call through a nil *Breaker")
-	}
+	b.mustBeBuilt()
 	if ctx == nil {
 		panic("breaker: nil context")
 	}
-	err := b.acquire(ctx, t)
+	var err error
+	if b.s.userCode {
+		err = b.acquireGuarded(ctx, t)
+	} else {
+		err = b.acquire(ctx, t)
+	}
 	if b.countCalls && err == nil {
 		b.inFlight.Add(1)
 		t.counted = true
 	}
-	if !t.tr.ok && !b.hooks.calls() {
+	if t.seq == 0 && !t.slotLater && !b.s.hooks.calls() {
 		return ctx, err
 	}
-	cctx := b.hooks.start(ctx, sdk.CallStart{Name: b.name, Key: b.key, State: t.state, Rejected: err != nil})
-	if t.tr.ok {
-		for _, tr := range t.earlier {
-			b.hooks.transition(cctx, tr)
+	return b.beginHooks(ctx, t, err)
+}
+
+// beginHooks runs the CallStart hooks of a call, then delivers the
+// transition it made on admission, takes its half-open slot if it is the
+// call that moved the breaker to half-open, and runs the CallEnd hooks of
+// a refused call. If a hook ends the goroutine (runtime.Goexit), the
+// deferred cleanup still delivers the transition, gives back what the call
+// holds and reports its end: fn never runs.
+func (b *Breaker) beginHooks(ctx context.Context, t *ticket, err error) (cctx context.Context, _ error) {
+	cctx = ctx
+	finished := false
+	defer func() {
+		if !finished {
+			b.abandon(cctx, t, err, nil)
 		}
-		b.hooks.transition(cctx, t.tr.t)
+	}()
+	if b.s.hooks.calls() {
+		cctx = b.s.hooks.start(ctx, sdk.CallStart{Name: b.name, Key: b.key, State: t.state, Rejected: err != nil})
+	}
+	b.deliverAdmission(cctx, t)
+	if err == nil && t.slotLater {
+		if err = b.takeSlotLater(ctx, t); err != nil {
+			b.releaseInFlight(t)
+		}
 	}
 	if err != nil {
-		b.hooks.end(cctx, sdk.CallEnd{Name: b.name, Key: b.key, State: t.state, Outcome: sdk.OutcomeRejected, Err: err})
+		b.callEnd(cctx, t, &sdk.CallEnd{Name: b.name, Key: b.key, State: t.state, Outcome: sdk.OutcomeRejected, Err: err})
 	}
+	finished = true
 	return cctx, err
+}
+
+// deliverAdmission marks the transition the call t made on admission ready
+// with cctx and delivers it.
+func (b *Breaker) deliverAdmission(cctx context.Context, t *ticket) {
+	if t.seq == 0 {
+		return
+	}
+	b.mu.Lock()
+	b.queue.markReadyLocked(t.seq, cctx)
+	b.deliverLocked()
+}
+
+// acquireGuarded is acquire for a breaker with user code under the lock
+// (TripperFunc, RetryFunc, PermitFunc, WithRand). If that code panics (the
+// guard has released the lock), the call is still reported: its CallStart,
+// the transition it may have made (open→half-open, before a PermitFunc
+// panicked), and a CallEnd with the panic, before the panic goes on. fn
+// never runs and nothing is recorded.
+func (b *Breaker) acquireGuarded(ctx context.Context, t *ticket) (err error) {
+	finished := false
+	defer func() {
+		if !finished {
+			r := recover()
+			cctx := ctx
+			if b.s.hooks.calls() {
+				cctx = b.s.hooks.start(ctx, sdk.CallStart{Name: b.name, Key: b.key, State: t.state})
+			}
+			b.abandon(cctx, t, nil, r)
+			if r != nil {
+				panic(r)
+			}
+		}
+	}()
+	err = b.acquire(ctx, t)
+	finished = true
+	return err
+}
+
+// abandon ends a call that will not run: admission panicked with r (nil
+// for runtime.Goexit), or a hook ended the goroutine before fn ran. It
+// delivers the call's admission transition, gives back its slot and
+// in-flight count, and reports its end once (refused with err, or as an
+// unrecorded panic).
+func (b *Breaker) abandon(cctx context.Context, t *ticket, err error, r any) {
+	b.deliverAdmission(cctx, t)
+	if t.slotLater { // its slot was never taken
+		t.slotLater, t.slot = false, false
+	}
+	b.settle(cctx, t, false, false, 0, nil)
+	b.releaseInFlight(t)
+	info := sdk.CallEnd{Name: b.name, Key: b.key, State: t.state, Outcome: sdk.OutcomeRejected, Err: err}
+	if err == nil {
+		info = sdk.CallEnd{Name: b.name, Key: b.key, State: t.state, Outcome: sdk.OutcomeError,
+			Decision: sdk.DecisionIgnored, Rule: RulePanic, Panicked: true, PanicValue: r}
+	}
+	b.callEnd(cctx, t, &info)
 }
 
 // end classifies and records the outcome of a call that returned, releases
 // its half-open slot and runs the hooks.
 func (b *Breaker) end(ctx, cctx context.Context, t *ticket, start time.Time, err error) {
 	var dur time.Duration
-	if b.needDur {
+	if b.s.needDur {
 		dur = time.Since(start)
 	}
 	info := sdk.CallEnd{Name: b.name, Key: b.key, State: t.state, Err: err, Duration: dur}
@@ -129,55 +210,52 @@ func (b *Breaker) end(ctx, cctx context.Context, t *ticket, start time.Time, err
 		if ctx.Err() == context.Canceled {
 			info.Decision, info.Rule = sdk.DecisionIgnored, RuleContextCanceled
 		} else {
-			v := b.tracker.Track(cctx, err)
+			v := b.s.tracker.Track(cctx, err)
 			info.Decision, info.Rule = v.Decision, v.Rule
 			if info.Decision != sdk.DecisionCounted {
 				info.Decision = sdk.DecisionIgnored
 			}
 		}
 	}
-	var p pending
-	if t.record && info.Decision != sdk.DecisionIgnored {
-		info.Stale = b.record(t, err == nil, dur, &p)
+	rec := t.record && info.Decision != sdk.DecisionIgnored
+	t.recorded = true // before settle: the tripper may panic after adding the outcome
+	info.Stale = b.settle(cctx, t, rec, err == nil, dur, &info)
+	b.releaseInFlight(t)
+	if t.seq == 0 && len(b.s.hooks.callEnd) == 0 {
+		t.ended = true
+		return
 	}
-	b.releaseSlotOf(t)
-	if p.ok {
-		b.hooks.transition(cctx, p.t)
-	}
-	if len(b.hooks.callEnd) > 0 {
-		b.hooks.end(cctx, info)
-	}
+	b.callEnd(cctx, t, &info)
 }
 
 // panicked records a call whose fn (or tracker) panicked with r as a
 // counted failure, releases its slot and runs the hooks; the caller
 // re-panics. r is nil when fn called runtime.Goexit, which then goes on.
+// Parts of the call's end that already happened (a hook that ended the
+// goroutine during end) are not done again.
 func (b *Breaker) panicked(cctx context.Context, t *ticket, start time.Time, r any) {
+	if t.ended {
+		return
+	}
 	var dur time.Duration
-	if b.needDur {
+	if b.s.needDur {
 		dur = time.Since(start)
 	}
 	info := sdk.CallEnd{Name: b.name, Key: b.key, State: t.state, Outcome: sdk.OutcomeError, Decision: sdk.DecisionCounted,
 		Rule: RulePanic, Panicked: true, PanicValue: r, Duration: dur}
-	var p pending
-	defer b.releaseSlotOf(t) // also if the tripper panics in record
-	if t.record {
-		info.Stale = b.record(t, false, dur, &p)
-	}
-	b.releaseSlotOf(t)
-	if p.ok {
-		b.hooks.transition(cctx, p.t)
-	}
-	b.hooks.end(cctx, info)
+	// Also if the tripper panics while recording: that panic then goes on,
+	// but the call is reported first.
+	defer func() {
+		b.releaseInFlight(t)
+		b.callEnd(cctx, t, &info)
+	}()
+	rec := t.record && !t.recorded
+	t.recorded = true
+	info.Stale = b.settle(cctx, t, rec, false, dur, &info)
 }
 
-// releaseSlotOf releases the half-open slot t holds, if any, and ends its
-// in-flight count.
-func (b *Breaker) releaseSlotOf(t *ticket) {
-	if t.slot {
-		t.slot = false
-		b.releaseSlot()
-	}
+// releaseInFlight ends the call's in-flight count.
+func (b *Breaker) releaseInFlight(t *ticket) {
 	if t.counted {
 		t.counted = false
 		b.inFlight.Add(-1)

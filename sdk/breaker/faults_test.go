@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"math"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -553,49 +554,46 @@ func TestFaultUnjudgedProbeDoesNotClose(t *testing.T) {
 	}
 }
 
-// TestFaultTransitionOfAWaitingCallIsReported: a call that moves the breaker
-// from open to half-open and then has to wait for a slot (held by a probe
-// of an earlier half-open period) reports that transition; if, woken, it
-// finds the breaker open again and moves it to half-open a second time, both
-// transitions are reported. Regression test: the first one used to be
-// overwritten and lost.
+// TestFaultTransitionOfAWaitingCallIsReported: a call waiting for the
+// only half-open slot is woken when the probe that holds it re-opens the
+// breaker; it finds the breaker open, moves it to half-open itself and
+// runs as that period's probe. Every transition is reported once, in
+// order, each with the context of the call that made it.
 func TestFaultTransitionOfAWaitingCallIsReported(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		rec := &transitions{}
+		rec := &callRecorder{}
 		b := mustNew(t, breaker.WithTripper(breaker.FailureStreak(1)), breaker.WithRetry(breaker.Always()),
 			breaker.WithPermit(breaker.All()), breaker.WithMaxHalfOpenCalls(1), breaker.WithHooks(rec.hooks()))
 		_, _ = call(b, failing) // closed -> open
 		release := make(chan struct{})
 		held := make(chan error, 1)
-		go func() { // open -> half_open, holds the only slot
-			_, err := call(b, func(context.Context) (int, error) { <-release; return 1, nil })
+		go func() { // open -> half_open, holds the only slot, then fails: half_open -> open
+			_, err := call(b, func(context.Context) (int, error) { <-release; return 0, errFail })
 			held <- err
 		}()
 		synctest.Wait()
-		b.Reset(context.Background()) // half_open -> closed
-		_, _ = call(b, failing)       // closed -> open
 		waiter := make(chan error, 1)
-		go func() { // open -> half_open, then waits for the slot
+		go func() { // waits for the slot; woken by the re-opening: open -> half_open -> closed
 			_, err := call(b, double(1))
 			waiter <- err
 		}()
 		synctest.Wait()
-		b.Reset(context.Background()) // half_open -> closed
-		_, _ = call(b, failing)       // closed -> open
-		close(release)                // the held probe is stale; the waiter wakes: open -> half_open -> closed
-		require.NoError(t, <-held)
+		close(release)
+		require.Same(t, errFail, <-held)
 		require.NoError(t, <-waiter)
+		synctest.Wait()
 		assert.Equal(t, sdk.StateClosed, b.State())
-
-		count := map[string]int{}
-		for _, p := range rec.pairs() {
-			count[p]++
+		var got []string
+		for _, e := range rec.eventList() {
+			if strings.HasPrefix(e, "transition:") {
+				got = append(got, e)
+			}
 		}
-		assert.Equal(t, map[string]int{
-			"closed->open":      3,
-			"open->half_open":   3,
-			"half_open->closed": 3,
-		}, count, "every transition is reported once: %v", rec.pairs())
+		assert.Equal(t, []string{
+			"transition:closed->open(call)", "transition:open->half_open(call)", "transition:half_open->open(call)",
+			"transition:open->half_open(call)", "transition:half_open->closed(call)",
+		}, got)
+		fltOneEndPerCall(t, rec, 3)
 	})
 }
 

@@ -34,6 +34,9 @@ func newHookSet(hs []sdk.Hooks) hookSet {
 // calls reports whether any per-call hook is set.
 func (s *hookSet) calls() bool { return len(s.callStart) > 0 || len(s.callEnd) > 0 }
 
+// any reports whether any per-call or StateChange hook is set.
+func (s *hookSet) any() bool { return s.calls() || len(s.stateChange) > 0 }
+
 func (s *hookSet) start(ctx context.Context, info sdk.CallStart) context.Context {
 	for _, f := range s.callStart {
 		ctx = safeStart(f, ctx, info)

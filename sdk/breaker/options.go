@@ -30,8 +30,11 @@ type config struct {
 	failDurations bool
 	errs          []error
 
+	halfOpenWait time.Duration
+
 	thresholds    []time.Duration // the tripper's distinct SlowRate thresholds, set by buildConfig
 	countInFlight bool            // count calls in flight (breakers of a Group)
+	s             *settings       // what the breakers built from this configuration share, set by buildConfig
 }
 
 // The default components. They are immutable, so every breaker shares them.
@@ -45,12 +48,13 @@ var (
 
 func defaultConfig() config {
 	return config{
-		window:      defaultWindow,
-		tracker:     defaultTracker,
-		tripper:     defaultTripper,
-		retry:       defaultRetry,
-		permit:      defaultPermit,
-		maxHalfOpen: 10,
+		window:       defaultWindow,
+		tracker:      defaultTracker,
+		tripper:      defaultTripper,
+		retry:        defaultRetry,
+		permit:       defaultPermit,
+		maxHalfOpen:  10,
+		halfOpenWait: DefaultHalfOpenWait,
 	}
 }
 
@@ -76,10 +80,42 @@ func WithRetry(r Retry) Option { return optionFunc(func(c *config) { c.retry = r
 func WithPermit(p Permit) Option { return optionFunc(func(c *config) { c.permit = p }) }
 
 // WithMaxHalfOpenCalls sets how many probes may run at once while
-// half-open; n must be at least 1. Further calls wait, in the order they
-// arrive, until a slot frees or their context ends (they then get the
-// context's error). Default: 10.
+// half-open; n must be at least 1. A call that finds every slot taken
+// waits for one as WithHalfOpenWait says. The slots belong to one
+// half-open period: a probe still running after the breaker left
+// half-open holds no slot of a later period. Default: 10.
 func WithMaxHalfOpenCalls(n int) Option { return optionFunc(func(c *config) { c.maxHalfOpen = n }) }
+
+// DefaultHalfOpenWait is how long a call waits for a half-open slot unless
+// WithHalfOpenWait says otherwise.
+const DefaultHalfOpenWait = time.Second
+
+// WithHalfOpenWait sets how long a call that finds every half-open slot
+// taken (see WithMaxHalfOpenCalls) waits for one: d = 0 refuses it at once
+// (fail-fast, as gobreaker and resilience4j do); d > 0 lets it wait at most
+// d, or until its context ends if that comes first. d must not be
+// negative; to wait for as long as the context allows, pass a duration
+// longer than any deadline in use.
+//
+// While it waits, a slot that frees or any transition (a probe's outcome,
+// a manual command) wakes it, and it goes on by the state it then finds:
+// no caller waits across a transition. Waiters are not served in arrival
+// order: the first to look again gets the slot. A caller that gives up
+// gets a NotPermittedError in StateHalfOpen; when its context ended, that
+// error also matches the context's error (context.Canceled or
+// context.DeadlineExceeded) with errors.Is. Either way its function never
+// ran.
+//
+// Default: DefaultHalfOpenWait (1s). fluxgate queues half-open callers,
+// and the probe of a recovered dependency usually returns well within a
+// second, so a short burst still goes through as in fluxgate. But request
+// contexts usually carry no deadline (a net/http server's have none), and
+// the probes that hold the slots call the very dependency that failed: an
+// unbounded queue behind probes that hang would pile up goroutines without
+// limit. The bound caps the queue at one second of arrivals.
+func WithHalfOpenWait(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.halfOpenWait = d })
+}
 
 // WithHooks adds hooks (see sdk.Hooks), for example otelbridge.Hooks() or
 // LogHooks. Hooks given in several WithHooks options add up and are called
