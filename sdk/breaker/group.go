@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -222,6 +223,7 @@ func (g *Group) lookup(key string, h uint64, pin bool) (*entry, *Breaker, error)
 	)
 	switch {
 	case g.live < g.maxKeys:
+		key = strings.Clone(key) // do not keep the caller's buffer alive
 		e = &entry{hash: h, key: key, b: newBreaker(g.name, key, cfg), idleSince: now}
 		e.flags.Store(entryNew)
 		if pin {

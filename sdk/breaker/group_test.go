@@ -3,6 +3,7 @@ package breaker_test
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -582,4 +583,37 @@ func TestGroupCommandsAndInfo(t *testing.T) {
 	}
 	assert.Empty(t, g.Info())
 	g.ResetAll(ctx) // nothing left: no panic
+}
+
+// TestGroupMemoryReturnsToFloor builds 100,000 keys, uses them, lets them
+// go idle, and checks that eviction gives their memory back: the live heap
+// returns to the group's floor, the heap of the empty group.
+func TestGroupMemoryReturnsToFloor(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds 100,000 breakers")
+	}
+	const n = 100_000
+	ctx := context.Background()
+	keys := benchKeys(n)
+	synctest.Test(t, func(t *testing.T) {
+		g, err := breaker.NewGroup("hosts", breaker.WithMaxKeys(n), breaker.WithIdleTimeout(time.Minute))
+		require.NoError(t, err)
+		floor := liveHeap()
+		for _, k := range keys {
+			b := mustGet(t, g, k)
+			require.NoError(t, b.Do(ctx, func(context.Context) error { return nil }))
+		}
+		require.Equal(t, n, g.Len())
+		full := liveHeap()
+		require.Greater(t, full, floor+n*256, "the keys took memory")
+
+		time.Sleep(2 * time.Minute)
+		assert.Equal(t, n, g.EvictIdle())
+		assert.Zero(t, g.Len())
+		after := liveHeap()
+		t.Logf("floor %d B, %d keys %d B (%d B/key), after eviction %d B", floor, n, full, (full-floor)/n, after)
+		assert.LessOrEqual(t, after, floor+64<<10, "back to the floor (within 64 KiB)")
+		runtime.KeepAlive(g)
+		runtime.KeepAlive(keys)
+	})
 }
