@@ -617,3 +617,58 @@ func TestGroupMemoryReturnsToFloor(t *testing.T) {
 		runtime.KeepAlive(keys)
 	})
 }
+
+// TestGroupProtectsTenThousandHosts is the client of issue's "done when":
+// 10,000 hosts, every hundredth of them down. Each down host opens its own
+// breaker and no other; when 10,000 more hosts arrive, the group stays at
+// its limit, healthy idle hosts make room, and no open breaker is evicted.
+func TestGroupProtectsTenThousandHosts(t *testing.T) {
+	const n = 10000
+	ctx := context.Background()
+	g := mustGroup(t, append([]breaker.Option{breaker.WithMaxKeys(n)}, tripOnFirstFailure...)...)
+	hosts := benchKeys(2 * n)
+	down := func(i int) bool { return i < n && i%100 == 0 }
+	fetch := func(i int) error {
+		b := mustGet(t, g, hosts[i])
+		return b.Do(ctx, func(context.Context) error {
+			if down(i) {
+				return errFail
+			}
+			return nil
+		})
+	}
+	for round := range 2 {
+		for i := range n {
+			err := fetch(i)
+			switch {
+			case !down(i):
+				require.NoError(t, err, hosts[i])
+			case round == 0:
+				require.ErrorIs(t, err, errFail)
+			default:
+				requireRejected(t, err, sdk.StateOpen)
+			}
+		}
+	}
+	require.Equal(t, n, g.Len())
+	heapFull := liveHeap()
+
+	for i := n; i < 2*n; i++ {
+		require.NoError(t, fetch(i))
+		require.LessOrEqual(t, g.Len(), n)
+	}
+	assert.Equal(t, n, g.Len())
+	info := g.Info()
+	downHosts := map[string]bool{}
+	for i := 0; i < n; i += 100 {
+		downHosts[hosts[i]] = true
+		require.Equal(t, sdk.StateOpen, info[hosts[i]].State, "down host %s kept", hosts[i])
+	}
+	for k, in := range info {
+		if in.State != sdk.StateClosed {
+			assert.True(t, downHosts[k], "%s is %s", k, in.State)
+		}
+	}
+	assert.NotContains(t, info, breaker.OverflowKey, "healthy idle hosts made room")
+	assert.Less(t, liveHeap(), heapFull+heapFull/10, "bounded memory")
+}
