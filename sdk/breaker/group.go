@@ -168,7 +168,12 @@ func (g *Group) Name() string { return g.name }
 // an error only when the key's WithKeyOptions func panicked or returned
 // invalid options (a *ConfigError naming the key) or after Close
 // (ErrGroupClosed).
+//
+// Get panics if g is nil.
 func (g *Group) Get(key string) (*Breaker, error) {
+	if g == nil {
+		panic("breaker: Get on a nil *Group")
+	}
 	h := maphash.String(g.seed, key)
 	if e := g.table.Load().find(h, key); e != nil && e.touch() {
 		return e.b, nil

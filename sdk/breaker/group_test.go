@@ -245,6 +245,37 @@ func TestGroupIdleEviction(t *testing.T) {
 	})
 }
 
+// TestGroupSweepsOnNewKeys checks that idle keys leave without EvictIdle:
+// a Get that builds a breaker sweeps, at most once per half idle time.
+func TestGroupSweepsOnNewKeys(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		reg := newRegistry()
+		g := mustGroup(t, breaker.WithIdleTimeout(time.Minute), breaker.WithHooks(reg.hooks()))
+		mustGet(t, g, "old")
+		time.Sleep(time.Minute)
+		mustGet(t, g, "new")
+		assert.Equal(t, 1, g.Len(), "the Get of new swept old out")
+		_, unreg := reg.counts("old")
+		assert.Equal(t, 1, unreg)
+
+		time.Sleep(time.Minute)
+		mustGet(t, g, "newer") // sweeps: new goes
+		time.Sleep(29 * time.Second)
+		mustGet(t, g, "newest") // no sweep within half an idle time
+		time.Sleep(31 * time.Second)
+		assert.Equal(t, 2, g.Len(), "newer is idle, but nothing swept yet")
+		mustGet(t, g, "last") // sweeps: newer goes, newest is 31s idle
+		assert.Equal(t, 2, g.Len())
+		assert.NotContains(t, g.Info(), "newer")
+		assert.Contains(t, g.Info(), "newest")
+	})
+}
+
+func TestGroupNilPanics(t *testing.T) {
+	var g *breaker.Group
+	assert.PanicsWithValue(t, "breaker: Get on a nil *Group", func() { _, _ = g.Get("k") })
+}
+
 func TestGroupGetHitAllocatesNothing(t *testing.T) {
 	g := mustGroup(t)
 	mustGet(t, g, "a.example")
