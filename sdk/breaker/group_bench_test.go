@@ -76,32 +76,43 @@ func BenchmarkGroupGet(b *testing.B) {
 	}
 }
 
-// BenchmarkGroupCall is a whole call through a group: the look-up and a
-// successful Execute.
+// BenchmarkGroupCall is a whole call through a group, the look-up and a
+// successful Execute, against the same calls on breakers indexed directly
+// in a slice (no look-up at all).
 func BenchmarkGroupCall(b *testing.B) {
 	ctx := context.Background()
 	keys := benchKeys(1024)
 	g := mustGroup(b, breaker.WithMaxKeys(len(keys)))
+	direct := make([]*breaker.Breaker, len(keys))
+	for i := range direct {
+		direct[i] = mustNew(b)
+	}
 	ok := func(context.Context) (int, error) { return 1, nil }
-	b.Run("serial", func(b *testing.B) {
-		b.ReportAllocs()
-		for i := 0; b.Loop(); i++ {
-			bk, _ := g.Get(keys[i&1023])
-			_, _ = breaker.Execute(ctx, bk, ok)
-		}
-	})
-	b.Run("parallel", func(b *testing.B) {
-		b.ReportAllocs()
-		var seed atomic.Uint32
-		b.RunParallel(func(pb *testing.PB) {
-			i := int(seed.Add(1) * 389)
-			for pb.Next() {
-				bk, _ := g.Get(keys[i&1023])
-				_, _ = breaker.Execute(ctx, bk, ok)
-				i++
+	for _, tc := range []struct {
+		name string
+		get  func(i int) *breaker.Breaker
+	}{
+		{"group", func(i int) *breaker.Breaker { bk, _ := g.Get(keys[i&1023]); return bk }},
+		{"slice", func(i int) *breaker.Breaker { return direct[i&1023] }},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				_, _ = breaker.Execute(ctx, tc.get(i), ok)
 			}
 		})
-	})
+		b.Run(tc.name+"/parallel", func(b *testing.B) {
+			b.ReportAllocs()
+			var seed atomic.Uint32
+			b.RunParallel(func(pb *testing.PB) {
+				i := int(seed.Add(1) * 389)
+				for pb.Next() {
+					_, _ = breaker.Execute(ctx, tc.get(i), ok)
+					i++
+				}
+			})
+		})
+	}
 }
 
 // BenchmarkGroupNewKey is the cost of a key the group has not seen: with
