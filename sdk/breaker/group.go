@@ -19,51 +19,53 @@ import (
 // cannot be told apart from the overflow breaker's.
 const OverflowKey = "_OTHER"
 
-// ErrGroupClosed is returned by Group.Get, and by the per-key commands,
-// after Group.Close.
+// ErrGroupClosed is returned by [Group.Get], and by the per-key commands,
+// after [Group.Close].
 var ErrGroupClosed = errors.New("breaker: group is closed")
 
-// ErrGroupFull is returned by the per-key commands of a Group (such as
-// Group.ForceOpen) for a key that has no breaker of its own because the
+// ErrGroupFull is returned by the per-key commands of a [Group] (such as
+// [Group.ForceOpen]) for a key that has no breaker of its own because the
 // group is at its key limit with no evictable entry: the command would
 // otherwise act on the overflow breaker that other keys share.
 var ErrGroupFull = errors.New("breaker: group is at its key limit with no evictable entry")
 
 // Group is a set of breakers, one per key (a host, a tenant, a route), built
 // lazily from one validated configuration and held in bounded memory. Build
-// one with NewGroup; get a key's breaker with Get and make the call through
-// it as through any breaker (Execute, Do, Allow, the integrations). One
+// one with [NewGroup]; get a key's breaker with [Group.Get] and make the call
+// through it as through any breaker ([Execute], [Breaker.Do], [Breaker.Allow],
+// the integrations). One
 // key's failures never open another key's breaker.
 //
 // # Eviction
 //
-// A Group holds at most WithMaxKeys keys and forgets keys that go unused,
+// A Group holds at most [WithMaxKeys] keys and forgets keys that go unused,
 // but never a breaker that protects something: an entry is evictable only
 // while its breaker is closed or disabled, has no call in flight and its
 // window holds no counted failure. Open, half-open, forced-open and
 // metrics-only breakers are never evicted (their protection, or an
-// operator's command, would be lost). An evicted breaker is Closed, so its
+// operator's command, would be lost). An evicted breaker is closed
+// ([Breaker.Close]), so its
 // telemetry stops; a later Get of its key builds a fresh breaker.
 //
-//   - Idle eviction: an evictable entry that has gone WithIdleTimeout without
+//   - Idle eviction: an evictable entry that has gone [WithIdleTimeout] without
 //     a Get is evicted by the next sweep. Sweeps run on a Get that builds a
-//     breaker (at most once per half idle time) and on EvictIdle, so an
+//     breaker (at most once per half idle time) and on [Group.EvictIdle], so an
 //     entry leaves between one and about two idle times after its last Get.
 //   - At the limit, a new key evicts the evictable entry that a clock hand
 //     reaches first, giving recently used entries a second chance (the
 //     CLOCK approximation of least recently used).
 //   - At the limit with nothing evictable, the new key neither waits nor
 //     grows the group: Get returns the group's overflow breaker, shared by
-//     every such key, whose Key is OverflowKey. It is built (and so
+//     every such key, whose Key is [OverflowKey]. It is built (and so
 //     registered with the Register hooks under OverflowKey, and logged
 //     once at WARN through log/slog's default logger) the first time it is
 //     needed, and lives until Close. Each later Get of such a key tries
 //     again to find the key a place of its own, looking at a bounded number
 //     of entries per Get.
 //
-// With CountWindow, a counted failure stays in the window until enough
+// With [CountWindow], a counted failure stays in the window until enough
 // calls push it out, so a key whose last calls failed stays until then;
-// with TimeWindow, failures age out with time.
+// with [TimeWindow], failures age out with time.
 //
 // The group tracks use by Get, not by calls: get the breaker for each call
 // rather than keeping it. A breaker kept past its eviction keeps working
@@ -75,7 +77,7 @@ var ErrGroupFull = errors.New("breaker: group is at its key limit with no evicta
 // no lock, allocates nothing and writes no shared memory once the key is
 // marked used. Building a breaker, sweeps, and the whole-group operations
 // take the group's lock; the Register hooks of the group's breakers run
-// under it and must not call the group. The WithKeyOptions funcs run
+// under it and must not call the group. The [WithKeyOptions] funcs run
 // outside it, and unregister funcs (Close of evicted breakers) run after it
 // is released. The group starts no goroutines and no timers.
 type Group struct {
@@ -109,13 +111,13 @@ type Group struct {
 // NewGroup builds a group of breakers named name: every breaker of the group
 // has this name (circuit_breaker.name in telemetry) and its key as Key.
 //
-// opts are the options of New, which every key's breaker gets, and the
-// options of NewGroup only: WithMaxKeys, WithIdleTimeout and WithKeyOptions.
-// Without them, a group holds at most DefaultMaxKeys keys and evicts an
-// evictable key after DefaultIdleTimeout without use.
+// opts are the options of [New], which every key's breaker gets, and the
+// options of NewGroup only: [WithMaxKeys], [WithIdleTimeout] and
+// [WithKeyOptions]. Without them, a group holds at most [DefaultMaxKeys] keys
+// and evicts an evictable key after [DefaultIdleTimeout] without use.
 //
 // NewGroup validates the whole configuration once, and returns a
-// *ConfigError that lists every problem, of the breaker options and of the
+// [*ConfigError] that lists every problem, of the breaker options and of the
 // group options alike.
 func NewGroup(name string, opts ...Option) (*Group, error) {
 	gc := groupConfig{maxKeys: DefaultMaxKeys, idle: DefaultIdleTimeout}
@@ -164,10 +166,10 @@ func (g *Group) Name() string { return g.name }
 // included.
 //
 // When key is new and the group is at its key limit with no evictable
-// entry, Get returns the group's overflow breaker (see Group). Get returns
-// an error only when the key's WithKeyOptions func panicked or returned
-// invalid options (a *ConfigError naming the key) or after Close
-// (ErrGroupClosed).
+// entry, Get returns the group's overflow breaker (see [Group]). Get returns
+// an error only when the key's [WithKeyOptions] func panicked or returned
+// invalid options (a [*ConfigError] naming the key) or after [Group.Close]
+// ([ErrGroupClosed]).
 //
 // Get panics if g is nil.
 func (g *Group) Get(key string) (*Breaker, error) {
@@ -323,9 +325,9 @@ func (g *Group) breakers() map[string]*Breaker {
 }
 
 // Info returns a snapshot of every breaker of the group, by key, for a
-// status page: each Info is the breaker's own consistent snapshot, taken
+// status page: each [Info] is the breaker's own consistent snapshot, taken
 // one breaker after another. The overflow breaker, once built, is under
-// OverflowKey.
+// [OverflowKey].
 func (g *Group) Info() map[string]Info {
 	bs := g.breakers()
 	m := make(map[string]Info, len(bs))
@@ -350,27 +352,27 @@ func (g *Group) command(key string, do func(*Breaker)) error {
 	return nil
 }
 
-// Reset runs Breaker.Reset on key's breaker, building it if the key has
-// none. It returns ErrGroupFull if the key can get no breaker of its own,
-// and ErrGroupClosed after Close.
+// Reset runs [Breaker.Reset] on key's breaker, building it if the key has
+// none. It returns [ErrGroupFull] if the key can get no breaker of its own,
+// and [ErrGroupClosed] after [Group.Close].
 func (g *Group) Reset(ctx context.Context, key string) error {
 	return g.command(key, func(b *Breaker) { b.Reset(ctx) })
 }
 
-// Disable runs Breaker.Disable on key's breaker, building it if the key has
+// Disable runs [Breaker.Disable] on key's breaker, building it if the key has
 // none; errors as for Reset. A disabled breaker stays evictable.
 func (g *Group) Disable(ctx context.Context, key string) error {
 	return g.command(key, func(b *Breaker) { b.Disable(ctx) })
 }
 
-// MetricsOnly runs Breaker.MetricsOnly on key's breaker, building it if
+// MetricsOnly runs [Breaker.MetricsOnly] on key's breaker, building it if
 // the key has none; errors as for Reset. The breaker is not evicted until
 // another command moves it to closed or disabled.
 func (g *Group) MetricsOnly(ctx context.Context, key string) error {
 	return g.command(key, func(b *Breaker) { b.MetricsOnly(ctx) })
 }
 
-// ForceOpen runs Breaker.ForceOpen on key's breaker, building it if the key
+// ForceOpen runs [Breaker.ForceOpen] on key's breaker, building it if the key
 // has none; errors as for Reset. The breaker is not evicted until another
 // command moves it to closed or disabled.
 func (g *Group) ForceOpen(ctx context.Context, key string) error {
@@ -401,26 +403,26 @@ func (g *Group) all(do func(*Breaker)) {
 	g.mu.Unlock()
 }
 
-// ResetAll runs Breaker.Reset on every breaker the group holds, the
+// ResetAll runs [Breaker.Reset] on every breaker the group holds, the
 // overflow breaker included. Keys built afterwards start closed as usual.
 func (g *Group) ResetAll(ctx context.Context) { g.all(func(b *Breaker) { b.Reset(ctx) }) }
 
-// DisableAll runs Breaker.Disable on every breaker the group holds, the
+// DisableAll runs [Breaker.Disable] on every breaker the group holds, the
 // overflow breaker included. Keys built afterwards start closed.
 func (g *Group) DisableAll(ctx context.Context) { g.all(func(b *Breaker) { b.Disable(ctx) }) }
 
-// MetricsOnlyAll runs Breaker.MetricsOnly on every breaker the group
+// MetricsOnlyAll runs [Breaker.MetricsOnly] on every breaker the group
 // holds, the overflow breaker included. Keys built afterwards start closed.
 func (g *Group) MetricsOnlyAll(ctx context.Context) { g.all(func(b *Breaker) { b.MetricsOnly(ctx) }) }
 
-// ForceOpenAll runs Breaker.ForceOpen on every breaker the group holds,
+// ForceOpenAll runs [Breaker.ForceOpen] on every breaker the group holds,
 // the overflow breaker included. Keys built afterwards start closed.
 func (g *Group) ForceOpenAll(ctx context.Context) { g.all(func(b *Breaker) { b.ForceOpen(ctx) }) }
 
 // Close closes every breaker of the group (their Register hooks' unregister
 // funcs run, so their telemetry stops) and empties the group. Breakers
 // already handed out keep working, unreported. After Close, Get returns
-// ErrGroupClosed. Close is idempotent.
+// [ErrGroupClosed]. Close is idempotent.
 func (g *Group) Close() {
 	g.mu.Lock()
 	if g.closed {

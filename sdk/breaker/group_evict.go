@@ -9,7 +9,7 @@ import "time"
 const starvedBudget = 64
 
 // EvictIdle evicts now every evictable entry that has gone the idle time
-// (WithIdleTimeout) without a Get, closes the evicted breakers, and returns
+// ([WithIdleTimeout]) without a Get, closes the evicted breakers, and returns
 // how many there were. The group sweeps by itself on Gets that build a
 // breaker; EvictIdle is for giving memory back when no new key arrives. It
 // does nothing when idle eviction is off.

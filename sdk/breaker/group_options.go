@@ -8,10 +8,10 @@ import (
 
 // Defaults of a Group's own options.
 const (
-	// DefaultMaxKeys is the key limit of a Group built without WithMaxKeys.
+	// DefaultMaxKeys is the key limit of a [Group] built without [WithMaxKeys].
 	DefaultMaxKeys = 10000
-	// DefaultIdleTimeout is the idle time of a Group built without
-	// WithIdleTimeout.
+	// DefaultIdleTimeout is the idle time of a [Group] built without
+	// [WithIdleTimeout].
 	DefaultIdleTimeout = 5 * time.Minute
 )
 
@@ -36,12 +36,12 @@ func (o groupOption) apply(c *config) {
 	c.errs = append(c.errs, fmt.Errorf("%s: an option of NewGroup only, not of a single breaker", o.desc))
 }
 
-// WithMaxKeys sets how many keys a Group holds at most; n must be at least
+// WithMaxKeys sets how many keys a [Group] holds at most; n must be at least
 // 1. When a new key arrives at the limit, the group evicts the evictable
 // entry least recently used (see Group); if no entry is evictable, the new
-// key shares the group's overflow breaker. Default: DefaultMaxKeys (10000).
+// key shares the group's overflow breaker. Default: [DefaultMaxKeys] (10000).
 //
-// WithMaxKeys is an option of NewGroup only: New reports it as an invalid
+// WithMaxKeys is an option of [NewGroup] only: [New] reports it as an invalid
 // configuration.
 func WithMaxKeys(n int) Option {
 	desc := fmt.Sprintf("WithMaxKeys(%d)", n)
@@ -54,13 +54,13 @@ func WithMaxKeys(n int) Option {
 	}}
 }
 
-// WithIdleTimeout sets how long an entry of a Group must go without a Get
+// WithIdleTimeout sets how long an entry of a [Group] must go without a Get
 // before it may be evicted (and only if it is evictable, see Group); d must
 // not be negative. Zero turns idle eviction off: entries are then evicted
-// only to make room at the key limit. Default: DefaultIdleTimeout (5
+// only to make room at the key limit. Default: [DefaultIdleTimeout] (5
 // minutes).
 //
-// WithIdleTimeout is an option of NewGroup only: New reports it as an
+// WithIdleTimeout is an option of [NewGroup] only: [New] reports it as an
 // invalid configuration.
 func WithIdleTimeout(d time.Duration) Option {
 	desc := fmt.Sprintf("WithIdleTimeout(%s)", d)
@@ -81,11 +81,12 @@ func WithIdleTimeout(d time.Duration) Option {
 // overflow breaker. It must be safe for concurrent use. A nil or empty result
 // gives the key the group's shared configuration.
 //
-// When f panics or returns invalid options, Get returns a *ConfigError that
+// When f panics or returns invalid options, [Group.Get] returns a
+// [*ConfigError] that
 // names the key and nothing is stored, so the next Get of that key calls f
 // again; other keys are not affected. Several WithKeyOptions add up, in order.
 //
-// WithKeyOptions is an option of NewGroup only: New reports it as an invalid
+// WithKeyOptions is an option of [NewGroup] only: [New] reports it as an invalid
 // configuration.
 func WithKeyOptions(f func(key string) []Option) Option {
 	return groupOption{desc: "WithKeyOptions", set: func(g *groupConfig) {
