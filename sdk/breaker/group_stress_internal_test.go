@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -221,4 +222,32 @@ func TestGroupStress(t *testing.T) {
 	mu.Lock()
 	assert.Equal(t, registered, ended, "Close closes every breaker")
 	mu.Unlock()
+}
+
+// TestGroupHitTakesNoLock holds the group's lock while getting existing
+// keys: a hit must not need it (it would deadlock here), and must not
+// touch the table or the key's entry once the entry is marked used.
+func TestGroupHitTakesNoLock(t *testing.T) {
+	g, err := NewGroup("nolock")
+	require.NoError(t, err)
+	defer g.Close()
+	want := map[string]*Breaker{}
+	for _, k := range []string{"", "a", "b"} {
+		want[k], err = g.Get(k)
+		require.NoError(t, err)
+	}
+	g.mu.Lock()
+	table := g.table.Load()
+	for k, b := range want {
+		got, err := g.Get(k)
+		require.NoError(t, err)
+		require.Same(t, b, got)
+		e := table.find(maphash.String(g.seed, k), k)
+		flags := e.flags.Load()
+		require.NotZero(t, flags&entryUsed)
+		_, _ = g.Get(k)
+		require.Equal(t, flags, e.flags.Load(), "a second hit writes nothing")
+	}
+	require.Same(t, table, g.table.Load())
+	g.mu.Unlock()
 }
