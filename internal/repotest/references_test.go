@@ -2,6 +2,8 @@ package repotest
 
 import (
 	"bytes"
+	"go/parser"
+	"go/token"
 	"io/fs"
 	"os"
 	"path"
@@ -90,7 +92,10 @@ func TestReferenceProblems(t *testing.T) {
 		{"missing bare markdown file", "README.md", "read CHANGES.md", true},
 		{"forbidden name", "sdk/breaker/doc.go", "// as " + forbidden[0] + " says", true},
 		{"team folder", "README.md", "facts in " + forbidden[1] + "x", true},
-		{"import paths are not files", "sdk/breaker/doc.go", `import "go.opentelemetry.io/otel/sdk/trace"`, false},
+		{"import paths are not files", "sdk/breaker/doc.go", "package breaker\n\nimport \"go.opentelemetry.io/otel/sdk/trace\"", false},
+		{"string literals in Go are not references", "sdk/breaker/doc.go", "package breaker\n\nvar f = \"e2e/go.mod\"", false},
+		{"comments in Go are", "sdk/breaker/doc.go", "package breaker\n\n// see e2e/go.mod\nvar f = 1", true},
+		{"forbidden names count in Go strings too", "sdk/breaker/doc.go", "package breaker\n\nvar f = \"" + forbidden[0] + "\"", true},
 		{"URL with a path", "README.md", "https://github.com/byExist/fluxgate/blob/main/docs/x.md", false},
 	}
 	for _, tt := range tests {
@@ -124,13 +129,35 @@ func referenceProblems(root, rel, text string) []string {
 			}
 		}
 	}
-	prose := url.ReplaceAllString(text, " ")
+	prose := text
+	if strings.HasSuffix(rel, ".go") {
+		prose = goComments(text)
+	}
+	prose = url.ReplaceAllString(prose, " ")
 	for _, m := range pathRef.FindAllStringSubmatch(prose, -1) {
 		if !existsNear(root, dir, m[1]) {
 			problems = append(problems, "names missing file "+m[1])
 		}
 	}
 	return problems
+}
+
+// goComments returns the comments of a Go source file, one per line: file
+// paths are checked in comments only, since string literals in tests name
+// files that the tests create. A file that does not parse is returned whole.
+func goComments(src string) string {
+	f, err := parser.ParseFile(token.NewFileSet(), "", src, parser.ParseComments)
+	if err != nil {
+		return src
+	}
+	var b strings.Builder
+	for _, g := range f.Comments {
+		for _, c := range g.List {
+			b.WriteString(c.Text)
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
 }
 
 // existsNear reports whether ref names a file or directory relative to dir
