@@ -2,7 +2,8 @@
 // each directory with a go.mod file (the library at the root, examples/,
 // benchmarks/ and any module added later), it checks that go mod tidy would
 // change nothing (go mod tidy -diff), then runs go vet ./... and
-// go test -race ./... in that module, and prints a summary line.
+// go test -race ./... in that module; before that, gofmt -l checks that
+// every Go file of the repository is formatted. It ends with a summary line.
 //
 // From the repository root:
 //

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -25,6 +27,7 @@ func main() {
 type step struct {
 	module string   // the module's directory, relative to the root
 	args   []string // the command and its arguments
+	silent bool     // the step fails if the command prints anything (gofmt -l)
 }
 
 // String returns the step as printed: the module, the command's base name
@@ -70,7 +73,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	skip := skipped(*skipFlag, os.Getenv(skipE2EEnv) == "1")
 
-	var steps []step
+	gofmt, err := gofmtPath(goBin)
+	if err != nil {
+		fmt.Fprintln(stderr, "testall:", err)
+		return 2
+	}
+	// gofmt -l lists the files that are not formatted, in every module.
+	steps := []step{{module: ".", args: []string{gofmt, "-l", "."}, silent: true}}
 	var tested, skippedMods []string
 	for _, m := range mods {
 		if skip[m] {
@@ -83,12 +92,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 			test = append(test, "-race")
 		}
 		steps = append(steps,
-			step{m, []string{"go", "mod", "tidy", "-diff"}},
-			step{m, []string{"go", "vet", "./..."}},
-			step{m, append(test, "./...")},
+			step{module: m, args: []string{"go", "mod", "tidy", "-diff"}},
+			step{module: m, args: []string{"go", "vet", "./..."}},
+			step{module: m, args: append(test, "./...")},
 		)
 		if *staticcheck != "" {
-			steps = append(steps, step{m, []string{*staticcheck, "./..."}})
+			steps = append(steps, step{module: m, args: []string{*staticcheck, "./..."}})
 		}
 	}
 	if *list {
@@ -110,8 +119,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 		cmd := exec.Command(bin, s.args[1:]...)
 		cmd.Dir = filepath.Join(root, filepath.FromSlash(s.module))
 		cmd.Env = append(os.Environ(), "GOWORK=off")
+		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = stdout, stdout
-		if err := cmd.Run(); err != nil {
+		if s.silent {
+			cmd.Stdout, cmd.Stderr = &out, &out
+		}
+		err := cmd.Run()
+		stdout.Write(out.Bytes())
+		if err == nil && out.Len() > 0 {
+			err = errors.New("unexpected output")
+		}
+		if err != nil {
 			failed = append(failed, s.String())
 			fmt.Fprintf(stdout, "-- FAIL %s: %v (%s)\n", s, err, since(t0))
 			continue
@@ -132,6 +150,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "testall: PASS: %d steps in %s, %s\n", len(steps), summary, since(start))
 	return 0
+}
+
+// gofmtPath returns the gofmt of the Go installation that goBin belongs to.
+func gofmtPath(goBin string) (string, error) {
+	out, err := exec.Command(goBin, "env", "GOROOT").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOROOT: %w", err)
+	}
+	p := filepath.Join(strings.TrimSpace(string(out)), "bin", "gofmt")
+	if _, err := os.Stat(p); err != nil {
+		return "", fmt.Errorf("gofmt not found: %w", err)
+	}
+	return p, nil
 }
 
 // since returns the time since t, rounded for people.
