@@ -8,9 +8,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestSDKImportsNoOpenTelemetry enforces the package boundary of DESIGN.md:
-// nothing under sdk/ depends on OpenTelemetry (only otelbridge does), and
-// the breaker and tracker use nothing outside the standard library and sdk.
+// TestSDKImportsNoOpenTelemetry enforces the package boundary of the
+// README's Packages table: nothing under sdk/ depends on OpenTelemetry (only
+// otelbridge does), and the breaker and tracker use nothing outside the
+// standard library and sdk.
 func TestSDKImportsNoOpenTelemetry(t *testing.T) {
 	goBin, err := exec.LookPath("go")
 	if err != nil {

@@ -7,7 +7,7 @@
 // The server is a local httptest server on the loopback interface that
 // answers 200, 404 or 503, or stalls, depending on the path.
 //
-//	go run ./examples/httpclient
+//	go -C examples run ./httpclient
 package main
 
 import (

@@ -2,8 +2,8 @@
 // observed through OpenTelemetry metrics, exposed for Prometheus on
 // /metrics by the OpenTelemetry Prometheus exporter.
 //
-//	go run ./examples/prometheus                  # listens on 127.0.0.1:9464
-//	curl -s localhost:9464/charge                 # one call through the breaker
+//	go -C examples run ./prometheus   # listens on 127.0.0.1:9464
+//	curl -s localhost:9464/charge     # one call through the breaker
 //	curl -s localhost:9464/metrics | grep circuit_breaker
 //
 // A built-in load generator calls a flaky provider every -load interval, so

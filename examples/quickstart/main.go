@@ -5,8 +5,8 @@
 // circuit_breaker.state_change event on the call that tripped it), a call
 // it rejected, and its recovery.
 //
-//	go run ./examples/quickstart            # pretty-printed spans
-//	go run ./examples/quickstart -compact   # one JSON line per span
+//	go -C examples run ./quickstart            # pretty-printed spans
+//	go -C examples run ./quickstart -compact   # one JSON line per span
 //
 // It needs no network and finishes in about a second.
 package main

@@ -2,12 +2,12 @@
 // fluxgate's SlackListener: the same templates and colours per transition,
 // one thread per failure cycle, and the recovery broadcast to the channel.
 //
-//	SLACK_TOKEN=xoxb-... go run ./examples/slack -channel '#alerts'
+//	SLACK_TOKEN=xoxb-... go -C examples run ./slack -channel '#alerts'
 //
 // Without a token it posts to a local stand-in for Slack, which prints
 // the messages, so that it runs without a network:
 //
-//	go run ./examples/slack
+//	go -C examples run ./slack
 //
 // The token is read from the environment only, and never printed.
 package main

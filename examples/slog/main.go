@@ -3,8 +3,8 @@
 // open are logged at WARN, the others at INFO; here a levels map raises
 // forced_open to ERROR.
 //
-//	go run ./examples/slog          # text records
-//	go run ./examples/slog -json    # JSON records
+//	go -C examples run ./slog          # text records
+//	go -C examples run ./slog -json    # JSON records
 package main
 
 import (

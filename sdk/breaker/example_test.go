@@ -190,7 +190,7 @@ func ExampleWithHooks() {
 	// Output:
 	// call error ignored not_found
 	// transition closed -> open tripped
-	// call error counted not_found
+	// call error counted
 }
 
 // Trippers compose with And and Or.

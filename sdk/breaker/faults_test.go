@@ -205,7 +205,7 @@ func TestFaultPanicInEveryState(t *testing.T) {
 	}
 }
 
-// TestFaultPanickingProbeDoesNotStick mirrors go-peers.md §2.1: with one
+// TestFaultPanickingProbeDoesNotStick covers a failsafe-go bug: with one
 // half-open slot, a probe that panics must not leave the breaker half-open
 // with no slot (failsafe-go's bug). It counts, re-opens the breaker, and the
 // next probe after the cooldown decides.
@@ -488,7 +488,7 @@ func TestFaultCancelWhileWaitingForSlot(t *testing.T) {
 	})
 }
 
-// TestFaultUnjudgedProbeDoesNotClose mirrors go-peers.md §2.2: a probe that
+// TestFaultUnjudgedProbeDoesNotClose covers a failsafe-go bug: a probe that
 // ends without a verdict — its caller canceled it, or the tracker ignored
 // its error — releases its slot, records nothing and does not close the
 // breaker (failsafe-go closes it: "not counted" became "success"). The next

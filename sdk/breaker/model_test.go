@@ -4,7 +4,7 @@ package breaker_test
 // ignored error, deadline, caller-cancelled, panic; instant, slow or held in
 // flight), clock advances, random-source values and manual commands are
 // applied both to a real breaker and to a small reference model of
-// fluxgate's state table (reference/fluxgate-behaviour.md §1.10 and §2),
+// fluxgate's state table (the README's "The model"),
 // written here from the table, not from the breaker's code. After every step
 // the state, changed-at, re-open count, failure streak, window metric,
 // transitions, the use of the random source and every finished call's result
@@ -155,7 +155,7 @@ type mdlSnap struct {
 	ok     int // recorded successes in a row
 }
 
-// eval is the tripper table of fluxgate-behaviour.md §1.4, with ">=" and
+// eval is fluxgate's tripper table, with ">=" and
 // exact ratios.
 func (m *mdlTrip) eval(s *mdlSnap) bool {
 	switch m.kind {
@@ -219,7 +219,7 @@ func (m *mdlTrip) thresholds() []time.Duration {
 }
 
 // ---------------------------------------------------------------------------
-// Reference retries and permits (fluxgate-behaviour.md §1.5, §1.6).
+// Reference retries and permits, as fluxgate defines them.
 
 const (
 	mrAlways = iota

@@ -7,7 +7,10 @@ import (
 
 // And returns a rule that counts an error when every one of ts counts it.
 // The trackers are evaluated in order and evaluation stops at the first one
-// that ignores the error; the verdict is that of the last tracker evaluated.
+// that ignores the error; its verdict is the And's verdict. When every
+// tracker counts the error, the verdict names the rule of the last one whose
+// verdict names a rule (see "Which rule a verdict names" in the package
+// documentation).
 //
 // And requires at least one tracker, and none may be nil; otherwise the rule
 // is invalid (see [Rule.Err]).
@@ -15,14 +18,18 @@ func And(ts ...Tracker) *Rule { return compose(kindAnd, "And", ts) }
 
 // Or returns a rule that counts an error when at least one of ts counts it.
 // The trackers are evaluated in order and evaluation stops at the first one
-// that counts the error; the verdict is that of the last tracker evaluated.
+// that counts the error; its verdict is the Or's verdict. When none counts
+// the error, no rule matched it, and the verdict (ignored) names no rule;
+// wrap the Or in [Named] to give such verdicts a label.
 //
 // Or requires at least one tracker, and none may be nil; otherwise the rule
 // is invalid (see [Rule.Err]).
 func Or(ts ...Tracker) *Rule { return compose(kindOr, "Or", ts) }
 
 // Not returns a rule that counts the errors t ignores and ignores the errors
-// t counts. The verdict keeps the label of the rule that decided.
+// t counts. An ignored error names the rule by which t counted it (the rule
+// that matched it, which the Not excludes); a counted error names no rule,
+// since t matched nothing.
 //
 // If t is itself the negation of a *Rule r, Not returns r: Not(Not(r)) is r.
 // A nil t makes the rule invalid (see [Rule.Err]).

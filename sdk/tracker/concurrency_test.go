@@ -49,9 +49,9 @@ func TestConcurrentTrack(t *testing.T) {
 						wrong.Add(1)
 					}
 				case 1:
-					want = counted("custom")
+					want = counted("x") // the exclusion did not match: "x" names the verdict
 					if ctx == skip {
-						want = ignored("custom")
+						want = ignored("custom") // the exclusion matched
 					}
 					if r.Track(ctx, wrapped) != want {
 						wrong.Add(1)

@@ -42,15 +42,41 @@
 // has to.
 //
 // Every leaf has a label: "all", "type_of:" followed by the type's name (for
-// example "type_of:*net.OpError"), "is" and "custom". The verdict of a
-// combinator is the verdict of the last child it evaluated, the one that
-// settled the result, so [Verdict.Rule] is the label of the last leaf
-// evaluated; [Not] flips the decision and keeps the label. [Named] gives a
-// rule a label of its own: every verdict of a named rule carries that label,
-// and when names are nested the outermost one wins. The breaker reports the
-// label with every error, so the label is what telemetry shows as the rule
-// that counted or ignored an error. [Rule.String] shows the whole rule as an
-// expression such as "(type_of:*net.OpError | custom) & !is".
+// example "type_of:*net.OpError"), "is" and "custom". [Named] gives a rule a
+// label of its own. The breaker reports the verdict's label with every
+// error, so the label is what telemetry shows as the rule that counted or
+// ignored an error; [Rule.String] shows the whole rule as an expression such
+// as "(type_of:*net.OpError | custom) & !is".
+//
+// # Which rule a verdict names
+//
+// A verdict names only a rule that matched the error, so that "ignored by
+// rule timeout" never appears for an error the timeout rule knows nothing
+// about. A leaf matches when its test is true. The one exception is
+// [Named]: a name labels every verdict of its rule, matched or not, so that
+// a named tracker always reports its name. [Verdict.Rule] is "" when no rule
+// is named. For every kind of rule:
+//
+//	rule              counts the error when    verdict when it counts          verdict when it ignores
+//	----------------  -----------------------  ------------------------------  ---------------------------------
+//	All               always                   counted, "all"                  (never ignores)
+//	TypeOf, Is,       its test matches         counted, its own label          ignored, no rule
+//	Custom
+//	Named(label, t)   t counts it              counted, label                  ignored, label
+//	Not(t)            t ignores it             counted, no rule                ignored, the rule t counted it by
+//	And(t1, ..., tn)  every ti counts it       counted, the label of the last  the verdict of the first ti that
+//	                                           ti whose verdict names a rule   ignored it
+//	Or(t1, ..., tn)   some ti counts it        the verdict of the first ti     ignored, no rule
+//	                                           that counted it
+//
+// So Named("5xx", a).Or(Named("timeout", b)) ignores a 404 naming no rule
+// (neither branch matched), while Named("transient", a.Or(b)) ignores it as
+// "transient". All().And(Is(sql.ErrNoRows).Not()) counts io.EOF as "all"
+// and ignores sql.ErrNoRows as "is", the exclusion that matched. When names
+// are nested, the outermost one wins. [Not] of [Not] of a *Rule is the rule
+// itself, so it names what the rule names. A [Tracker] that is not a *Rule
+// names whatever its verdict says; combinators treat its verdict like a
+// rule's.
 //
 // # Validation
 //

@@ -198,22 +198,29 @@ func Example_complex() {
 		&StatusError{Code: http.StatusServiceUnavailable},
 		&StatusError{Code: http.StatusUnauthorized},
 		&StatusError{Code: http.StatusBadRequest},
+		fmt.Errorf("%w, then %w", errRefused, &StatusError{Code: http.StatusUnauthorized}), // the exclusion matches
 	} {
 		v := t.Track(ctx, err)
-		fmt.Printf("%v: %v (%s)\n", err, v.Decision, v.Rule)
+		rule := v.Rule
+		if rule == "" {
+			rule = "no rule matched"
+		}
+		fmt.Printf("%v: %v (%s)\n", err, v.Decision, rule)
 	}
 	fmt.Println(t)
 	// Output:
-	// dial tcp: connection refused: counted (http_401)
-	// 503 Service Unavailable: counted (http_401)
-	// 401 Unauthorized: ignored (http_5xx)
-	// 400 Bad Request: ignored (http_5xx)
+	// dial tcp: connection refused: counted (type_of:*net.OpError)
+	// 503 Service Unavailable: counted (http_5xx)
+	// 401 Unauthorized: ignored (no rule matched)
+	// 400 Bad Request: ignored (no rule matched)
+	// dial tcp: connection refused, then 401 Unauthorized: ignored (http_401)
 	// (type_of:*net.OpError | is | http_5xx) & !http_401
 }
 
 // Named gives a rule the label that every one of its verdicts reports, so
 // that telemetry shows "network" or "http_5xx" as the rule that decided
-// rather than the leaf inside.
+// rather than the leaf inside. An Or that no branch matched names no rule;
+// naming the whole tracker gives its ignored errors a label too.
 func ExampleNamed() {
 	network := tracker.Named("network", tracker.TypeOf[*net.OpError]().Or(tracker.Is(context.DeadlineExceeded)))
 	serverErrors := tracker.Named("http_5xx", tracker.Custom(func(_ context.Context, err error) bool {
@@ -221,6 +228,7 @@ func ExampleNamed() {
 		return ok && code >= 500
 	}))
 	t := network.Or(serverErrors)
+	transient := tracker.Named("transient", t)
 
 	ctx := context.Background()
 	for _, err := range []error{
@@ -228,20 +236,20 @@ func ExampleNamed() {
 		&StatusError{Code: http.StatusGatewayTimeout},
 		&StatusError{Code: http.StatusConflict},
 	} {
-		v := t.Track(ctx, err)
-		fmt.Printf("%v: %v by %s\n", err, v.Decision, v.Rule)
+		v, w := t.Track(ctx, err), transient.Track(ctx, err)
+		fmt.Printf("%v: %v rule=%q; named: %v rule=%q\n", err, v.Decision, v.Rule, w.Decision, w.Rule)
 	}
 	fmt.Println(t)
 	// Output:
-	// context deadline exceeded: counted by network
-	// 504 Gateway Timeout: counted by http_5xx
-	// 409 Conflict: ignored by http_5xx
+	// context deadline exceeded: counted rule="network"; named: counted rule="transient"
+	// 504 Gateway Timeout: counted rule="http_5xx"; named: counted rule="transient"
+	// 409 Conflict: ignored rule=""; named: ignored rule="transient"
 	// network | http_5xx
 }
 
-// Track returns the decision and the label of the rule that settled it: the
-// last leaf evaluated, here the one that found the error, or, when no rule
-// counted it, the last one tried. A nil error is not classified.
+// Track returns the decision and the label of the rule that settled it: here
+// the leaf that matched the error, and no rule when none matched. A nil
+// error is not classified.
 func ExampleRule_Track() {
 	t := tracker.TypeOf[*net.OpError]().Or(tracker.Is(context.DeadlineExceeded))
 
@@ -253,7 +261,7 @@ func ExampleRule_Track() {
 	// Output:
 	// dial tcp: connection refused: decision="counted" rule="type_of:*net.OpError" counted=true
 	// context deadline exceeded: decision="counted" rule="is" counted=true
-	// invalid argument: decision="ignored" rule="is" counted=false
+	// invalid argument: decision="ignored" rule="" counted=false
 	// <nil>: decision="" rule="" counted=false
 }
 

@@ -4,7 +4,8 @@ package tracker_test
 // (function and method), And and Or (n-ary and method), a foreign Tracker,
 // and invalid constructs — and a random error (plain, wrapped, joined),
 // then checks Track against a direct evaluation of the tree written here:
-// the decision, the label of the deciding rule, which Custom funcs ran and
+// the decision, the label of the deciding rule (and that it names only a
+// rule that matched the error, or a Named one), which Custom funcs ran and
 // in what order (short-circuit), validation (Err), and that an invalid rule
 // counts everything as "all".
 
@@ -276,55 +277,87 @@ func (n *fzNode) valid() bool {
 	return true
 }
 
-// eval is the direct evaluation: a leaf decides from the facts; Not flips
-// and keeps the label; Named relabels (the outermost name wins); And and Or
-// evaluate left to right and stop once the result is known, the verdict
-// being that of the last operand evaluated.
-func (n *fzNode) eval(f fzFacts, ctxValue bool, calls *[]int) (bool, string) {
+// eval is the direct evaluation, written from the table in the package
+// documentation: a leaf decides from the facts and names itself only when it
+// matched; Named relabels every verdict (the outermost name wins); Not
+// ignores what its operand counts, under the operand's label, and counts
+// what its operand ignores, naming no rule; And and Or evaluate left to right and
+// stop once the result is known. And gives the verdict of the first operand
+// that ignored the error, or, when every operand counted it, the label of
+// the last operand whose verdict has one; Or gives the verdict of the first
+// operand that counted the error, or no rule when none did. matched collects
+// the labels a verdict may name: leaves that matched, Named rules and
+// foreign trackers that were evaluated.
+func (n *fzNode) eval(f fzFacts, ctxValue bool, calls *[]int, matched map[string]bool) (bool, string) {
+	leaf := func(match bool, label string) (bool, string) {
+		if !match {
+			return false, ""
+		}
+		matched[label] = true
+		return true, label
+	}
 	switch n.kind {
 	case fzAll:
-		return true, "all"
+		return leaf(true, "all")
 	case fzTypeA:
-		return f.a, "type_of:*tracker_test.fzErrA"
+		return leaf(f.a, "type_of:*tracker_test.fzErrA")
 	case fzTypeB:
-		return f.b, "type_of:*tracker_test.fzErrB"
+		return leaf(f.b, "type_of:*tracker_test.fzErrB")
 	case fzTypeTemp:
-		return f.b || f.deadline, "type_of:tracker_test.fzTemporary"
+		return leaf(f.b || f.deadline, "type_of:tracker_test.fzTemporary")
 	case fzIs:
 		for _, t := range n.targets {
 			if (t == errFzS1 && f.s1) || (t == errFzS2 && f.s2) || (t == context.DeadlineExceeded && f.deadline) {
-				return true, "is"
+				return leaf(true, "is")
 			}
 		}
-		return false, "is"
+		return leaf(false, "is")
 	case fzCustom:
 		*calls = append(*calls, n.id)
 		switch n.pred {
 		case 0:
-			return f.a, "custom"
+			return leaf(f.a, "custom")
 		case 1:
-			return ctxValue, "custom"
+			return leaf(ctxValue, "custom")
 		case 2:
-			return true, "custom"
+			return leaf(true, "custom")
 		}
-		return false, "custom"
+		return leaf(false, "custom")
 	case fzNamed:
-		c, _ := n.kids[0].eval(f, ctxValue, calls)
+		c, _ := n.kids[0].eval(f, ctxValue, calls, matched)
+		matched[n.label] = true
 		return c, n.label
 	case fzNot:
-		c, l := n.kids[0].eval(f, ctxValue, calls)
-		return !c, l
-	case fzAnd, fzOr:
-		var c bool
-		var l string
+		// Not(Not(r)) is r itself when r is a *Rule (only a foreign
+		// tracker gets a real double negation).
+		if k := n.kids[0]; k.kind == fzNot && k.kids[0].kind != fzForeign {
+			return k.kids[0].eval(f, ctxValue, calls, matched)
+		}
+		if c, l := n.kids[0].eval(f, ctxValue, calls, matched); c {
+			return false, l
+		}
+		return true, ""
+	case fzAnd:
+		rule := ""
 		for _, k := range n.kids {
-			c, l = k.eval(f, ctxValue, calls)
-			if c == (n.kind == fzOr) {
-				break
+			c, l := k.eval(f, ctxValue, calls, matched)
+			if !c {
+				return false, l
+			}
+			if l != "" {
+				rule = l
 			}
 		}
-		return c, l
+		return true, rule
+	case fzOr:
+		for _, k := range n.kids {
+			if c, l := k.eval(f, ctxValue, calls, matched); c {
+				return true, l
+			}
+		}
+		return false, ""
 	case fzForeign:
+		matched[n.rule] = true
 		return n.dec == sdk.DecisionCounted, n.rule
 	}
 	panic("eval of an invalid node")
@@ -338,6 +371,8 @@ func FuzzTrackerComposition(f *testing.F) {
 	f.Add([]byte{fzAnd, 0, 2, fzNil, 1, fzCustom, 0}, []byte{5}, false)
 	f.Add([]byte{fzNot, 1, fzNot, 1, fzAnd, 1, fzCustom, 1, fzCustom, 4}, []byte{8, 0, 1}, true)
 	f.Add([]byte{fzIs, 0}, []byte{2}, false)
+	f.Add([]byte{fzOr, 1, 0, fzNamed, 1, fzTypeA, fzNamed, 2, fzIs, 1, 2}, []byte{5}, false)
+	f.Add([]byte{fzAnd, 0, 2, fzAll, fzNot, 0, fzIs, 1, 0}, []byte{5}, false)
 	f.Fuzz(func(t *testing.T, tree, errSpec []byte, ctxValue bool) {
 		ids := 0
 		root := fzDecode(&fzBytes{tree}, 0, &ids, true)
@@ -378,13 +413,19 @@ func FuzzTrackerComposition(f *testing.F) {
 			t.Fatalf("valid rule %s reports %v", rule, e)
 		}
 		var wantCalls []int
-		counted, label := root.eval(facts, ctxValue, &wantCalls)
+		matched := map[string]bool{}
+		counted, label := root.eval(facts, ctxValue, &wantCalls, matched)
 		want := tracker.Verdict{Decision: sdk.DecisionIgnored, Rule: label}
 		if counted {
 			want.Decision = sdk.DecisionCounted
 		}
 		if got != want {
 			t.Fatalf("%s on %q: Track = %+v, direct evaluation %+v", rule, err, got, want)
+		}
+		// A verdict names only a rule that matched the error: a leaf that
+		// matched, or a Named rule (or foreign tracker) that was evaluated.
+		if got.Rule != "" && !matched[got.Rule] {
+			t.Fatalf("%s on %q: Track names rule %q, which did not match", rule, err, got.Rule)
 		}
 		if !slices.Equal(calls, wantCalls) {
 			t.Fatalf("%s on %q: Custom funcs ran %v, short-circuit evaluation runs %v", rule, err, calls, wantCalls)

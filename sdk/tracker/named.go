@@ -6,9 +6,10 @@ import (
 )
 
 // Named returns a rule that classifies errors exactly as t does, but reports
-// label as the Rule of every verdict, whichever rule inside t decided. When
-// named rules are nested, the outermost label wins. Use it to give a
-// composite rule a name that telemetry can show:
+// label as the Rule of every verdict, whichever rule inside t decided, and
+// also when no rule inside t matched the error. When named rules are nested,
+// the outermost label wins. Use it to give a composite rule a name that
+// telemetry can show:
 //
 //	tracker.Named("http_5xx", tracker.Custom(isServerError))
 //

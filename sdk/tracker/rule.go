@@ -83,9 +83,9 @@ func (c child) track(ctx context.Context, err error) Verdict {
 }
 
 // Track classifies err. A nil err gives the zero Verdict without evaluating
-// anything. Otherwise the rule is evaluated with short-circuit semantics,
-// and the verdict is the one of the last leaf evaluated, relabelled by the
-// outermost [Named] around it (see the package documentation).
+// anything. Otherwise the rule is evaluated with short-circuit semantics and
+// the verdict names only a rule that matched err, or a [Named] rule (see the
+// table in the package documentation).
 //
 // A nil or invalid rule (one whose [Rule.Err] is not nil) counts every error
 // and reports the rule "all".
@@ -119,37 +119,46 @@ func (r *Rule) eval(ctx context.Context, err error) Verdict {
 		v.Rule = r.label
 		return v
 	case kindNot:
-		v := r.kids[0].track(ctx, err)
-		if v.Decision == sdk.DecisionCounted {
-			v.Decision = sdk.DecisionIgnored
-		} else {
-			v.Decision = sdk.DecisionCounted
+		// An error the operand counts is excluded, under the name of the
+		// rule that matched it; an error the operand ignores is counted,
+		// and no rule matched it.
+		if v := r.kids[0].track(ctx, err); v.Decision == sdk.DecisionCounted {
+			return Verdict{Decision: sdk.DecisionIgnored, Rule: v.Rule}
 		}
-		return v
+		return Verdict{Decision: sdk.DecisionCounted}
 	case kindAnd:
-		var v Verdict
+		// The first operand that ignores err decides; when every operand
+		// counts it, each one matched, and the last one that names a rule
+		// gives its label.
+		v := Verdict{Decision: sdk.DecisionCounted}
 		for _, c := range r.kids {
-			if v = c.track(ctx, err); v.Decision != sdk.DecisionCounted {
-				return v
+			cv := c.track(ctx, err)
+			if cv.Decision != sdk.DecisionCounted {
+				return cv
+			}
+			if cv.Rule != "" {
+				v.Rule = cv.Rule
 			}
 		}
 		return v
 	case kindOr:
-		var v Verdict
+		// The first operand that counts err decides; when none does, no
+		// rule matched and none is named.
 		for _, c := range r.kids {
-			if v = c.track(ctx, err); v.Decision == sdk.DecisionCounted {
+			if v := c.track(ctx, err); v.Decision == sdk.DecisionCounted {
 				return v
 			}
 		}
-		return v
+		return Verdict{Decision: sdk.DecisionIgnored}
 	}
 	return Verdict{Decision: sdk.DecisionCounted, Rule: labelAll} // kindAll
 }
 
-// leaf returns the verdict of a leaf rule.
-func (r *Rule) leaf(counted bool) Verdict {
-	if counted {
+// leaf returns the verdict of a leaf rule: counted under the leaf's label if
+// it matched, and ignored with no rule if it did not.
+func (r *Rule) leaf(matched bool) Verdict {
+	if matched {
 		return Verdict{Decision: sdk.DecisionCounted, Rule: r.label}
 	}
-	return Verdict{Decision: sdk.DecisionIgnored, Rule: r.label}
+	return Verdict{Decision: sdk.DecisionIgnored}
 }

@@ -12,8 +12,10 @@ type Verdict struct {
 	// Decision is DecisionCounted or DecisionIgnored for a non-nil error,
 	// and DecisionNone when there was no error to classify.
 	Decision sdk.Decision
-	// Rule is the label of the rule that decided (see the package
-	// documentation), or "" when there is none.
+	// Rule is the label of the rule that decided: a rule that matched the
+	// error, or a [Named] rule. It is "" when no rule matched, for example
+	// when no branch of an [Or] counted the error (see "Which rule a
+	// verdict names" in the package documentation).
 	Rule string
 }
 

@@ -165,7 +165,7 @@ func render(w io.Writer, m machineInfo, cmdline string, res *results, checks []c
 	fmt.Fprintln(w, "× ref: over the group's reference row (size=10, size=1s, otel-baseline, fluxgate-no-hooks, jitter=0).")
 	fmt.Fprintln(w)
 
-	fmt.Fprintln(w, "### Budget (DESIGN.md, \"Performance budget\")")
+	fmt.Fprintln(w, "### Budget")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| target | measured | result |")
 	fmt.Fprintln(w, "|---|---|---|")
