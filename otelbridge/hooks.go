@@ -3,6 +3,7 @@ package otelbridge
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"sync"
 	"sync/atomic"
 
@@ -11,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/fluxgate/fluxgate/sdk"
 )
@@ -53,6 +55,13 @@ func Hooks(opts ...Option) sdk.Hooks {
 type bridge struct {
 	cfg         config
 	tracer      trace.Tracer
+	// noSpans is set when the tracer is the no-op one, which records
+	// nothing and adds nothing to a context; unsetGlobal holds the global
+	// provider of OpenTelemetry's own when Hooks was called before any was
+	// installed: while it is still the global provider, the tracer is a
+	// no-op too. Calls then skip the tracer.
+	noSpans     bool
+	unsetGlobal trace.TracerProvider
 	meter       metric.Meter
 	calls       metric.Int64Counter
 	duration    metric.Float64Histogram
@@ -89,6 +98,14 @@ var durationBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5,
 func newBridge(cfg config) *bridge {
 	b := &bridge{cfg: cfg, series: map[telKey]*series{}}
 	b.tracer = cfg.tracerProvider.Tracer(ScopeName, trace.WithInstrumentationVersion(Version))
+	switch tp := cfg.tracerProvider.(type) {
+	case tracenoop.TracerProvider, *tracenoop.TracerProvider:
+		b.noSpans = true
+	default:
+		if isUnsetGlobal(tp) {
+			b.unsetGlobal = tp
+		}
+	}
 	b.meter = cfg.meterProvider.Meter(ScopeName, metric.WithInstrumentationVersion(Version))
 	var err error
 	b.calls, err = b.meter.Int64Counter(CallsMetric,
@@ -129,6 +146,23 @@ func newBridge(cfg config) *bridge {
 	regs := []*regEntry{}
 	b.regs.Store(&regs)
 	return b
+}
+
+// globalPkg is the package of the provider that otel.GetTracerProvider
+// returns until a program installs one: it forwards to the first one
+// installed, and until then makes non-recording spans that carry the
+// caller's span context, as the no-op tracer does.
+const globalPkg = "go.opentelemetry.io/otel/internal/global"
+
+func isUnsetGlobal(tp trace.TracerProvider) bool {
+	t := reflect.TypeOf(tp)
+	return t != nil && t.Kind() == reflect.Pointer && t.Elem().PkgPath() == globalPkg && tp == otel.GetTracerProvider()
+}
+
+// tracing reports whether the tracer may record: false for the no-op
+// tracer, and for the global one while no provider has been installed.
+func (b *bridge) tracing() bool {
+	return !b.noSpans && (b.unsetGlobal == nil || otel.GetTracerProvider() != b.unsetGlobal)
 }
 
 func handle(err error) {
@@ -181,6 +215,10 @@ func (b *bridge) callStart(ctx context.Context, info sdk.CallStart) (out context
 			otel.Handle(fmt.Errorf("otelbridge: starting the span of a call to breaker %q panicked: %v", info.Name, r))
 		}
 	}()
+	if !b.tracing() {
+		// No span can record, and none of ours is in ctx (none ever was).
+		return ctx
+	}
 	if b.cfg.filter != nil && !b.cfg.filter(ctx, info.Name) {
 		return b.noSpan(ctx)
 	}
@@ -201,7 +239,10 @@ func (b *bridge) callStart(ctx context.Context, info sdk.CallStart) (out context
 }
 
 func (b *bridge) callEnd(ctx context.Context, info sdk.CallEnd) {
-	c := b.own(ctx)
+	var c *callCtx
+	if b.tracing() {
+		c = b.own(ctx)
+	}
 	var span trace.Span
 	var t *breakerTel
 	mctx := ctx // the context of the measurements: the span's, for exemplars

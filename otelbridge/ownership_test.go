@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/fluxgate/fluxgate/internal/testutil"
@@ -292,3 +293,17 @@ type stateBox struct {
 }
 
 func (b *stateBox) get() sdk.State { return b.s }
+
+func TestSampledOutSpanStillPropagates(t *testing.T) {
+	// A span the sampler drops records nothing, but its context (a new span
+	// ID, not sampled) still reaches the function, so that the spans the
+	// function starts are dropped with it under a parent-based sampler.
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	h := otelbridge.Hooks(otelbridge.WithTracerProvider(tp))
+	var inside trace.SpanContext
+	call(context.Background(), h, sdk.CallStart{Name: "a", State: sdk.StateClosed}, sdk.CallEnd{Outcome: sdk.OutcomeSuccess},
+		func(ctx context.Context) { inside = trace.SpanContextFromContext(ctx) })
+	assert.True(t, inside.IsValid())
+	assert.False(t, inside.IsSampled())
+}
