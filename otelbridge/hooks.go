@@ -53,8 +53,8 @@ func Hooks(opts ...Option) sdk.Hooks {
 // bridge holds the instruments of one Hooks value and the telemetry of the
 // breakers it serves.
 type bridge struct {
-	cfg         config
-	tracer      trace.Tracer
+	cfg    config
+	tracer trace.Tracer
 	// noSpans is set when the tracer is the no-op one, which records
 	// nothing and adds nothing to a context; unsetGlobal holds the global
 	// provider of OpenTelemetry's own when Hooks was called before any was
