@@ -385,16 +385,16 @@ func TestStateMetric(t *testing.T) {
 	assert.Empty(t, testutil.Int64Sums(tel.Collect(t), otelbridge.StateMetric))
 
 	// A registration again after the last one left.
-	h.Register(sdk.Registration{Name: "c", State: func() sdk.State { return sdk.StateHalfOpen }})
+	t.Cleanup(h.Register(sdk.Registration{Name: "c", State: func() sdk.State { return sdk.StateHalfOpen }}))
 	assert.Equal(t, allStates("c", "half_open"), testutil.Int64Sums(tel.Collect(t), otelbridge.StateMetric))
 }
 
 func TestStateMetricBreakersSharingAName(t *testing.T) {
 	tel := testutil.NewTelemetry(t)
 	h := newHooks(tel)
-	h.Register(sdk.Registration{Name: "db", State: func() sdk.State { return sdk.StateOpen }})
-	h.Register(sdk.Registration{Name: "db", State: func() sdk.State { return sdk.StateOpen }})
-	h.Register(sdk.Registration{Name: "db", State: func() sdk.State { return sdk.StateClosed }})
+	t.Cleanup(h.Register(sdk.Registration{Name: "db", State: func() sdk.State { return sdk.StateOpen }}))
+	t.Cleanup(h.Register(sdk.Registration{Name: "db", State: func() sdk.State { return sdk.StateOpen }}))
+	t.Cleanup(h.Register(sdk.Registration{Name: "db", State: func() sdk.State { return sdk.StateClosed }}))
 	sums := testutil.Int64Sums(tel.Collect(t), otelbridge.StateMetric)
 	assert.Equal(t, int64(2), sums[testutil.Key(name("db"), state("open"))], "counts the breakers in the state")
 	assert.Equal(t, int64(1), sums[testutil.Key(name("db"), state("closed"))])
@@ -404,7 +404,7 @@ func TestStateMetricBreakersSharingAName(t *testing.T) {
 func TestMetricsDescribed(t *testing.T) {
 	tel := testutil.NewTelemetry(t)
 	h := newHooks(tel)
-	h.Register(sdk.Registration{Name: "a", State: func() sdk.State { return sdk.StateClosed }})
+	t.Cleanup(h.Register(sdk.Registration{Name: "a", State: func() sdk.State { return sdk.StateClosed }}))
 	call(context.Background(), h, sdk.CallStart{Name: "a", State: sdk.StateClosed}, sdk.CallEnd{Outcome: sdk.OutcomeSuccess}, nil)
 	h.StateChange(context.Background(), sdk.Transition{Name: "a", From: sdk.StateClosed, To: sdk.StateClosed, Reason: sdk.ReasonManual})
 	rm := tel.Collect(t)

@@ -20,7 +20,7 @@ import (
 
 func TestGlobalNoopRecordsNothing(t *testing.T) {
 	h := otelbridge.Hooks()
-	h.Register(sdk.Registration{Name: "a", State: func() sdk.State { return sdk.StateClosed }})
+	t.Cleanup(h.Register(sdk.Registration{Name: "a", State: func() sdk.State { return sdk.StateClosed }}))
 	ctx := h.CallStart(context.Background(), sdk.CallStart{Name: "a", State: sdk.StateClosed})
 	span := trace.SpanFromContext(ctx)
 	assert.False(t, span.IsRecording())
@@ -79,7 +79,7 @@ func TestNoopAllocatesNothing(t *testing.T) {
 	}
 	ctx := context.Background()
 	for pname, p := range providers {
-		p.hooks.Register(sdk.Registration{Name: "a", State: func() sdk.State { return sdk.StateClosed }})
+		t.Cleanup(p.hooks.Register(sdk.Registration{Name: "a", State: func() sdk.State { return sdk.StateClosed }}))
 		base := testing.AllocsPerRun(1000, func() { bareSpan(ctx, p.tracer) })
 		t.Logf("%s: the tracer alone: %v allocs", pname, base)
 		for name, path := range paths {

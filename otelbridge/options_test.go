@@ -45,7 +45,7 @@ func TestWithSpanAndMetricAttributes(t *testing.T) {
 		otelbridge.WithSpanAttributes(attribute.Int("tier", 1)),
 		otelbridge.WithMetricAttributes(attribute.String("region", "eu"), otelbridge.NameKey.String("not the name")),
 	)
-	h.Register(sdk.Registration{Name: "payments", State: func() sdk.State { return sdk.StateClosed }})
+	t.Cleanup(h.Register(sdk.Registration{Name: "payments", State: func() sdk.State { return sdk.StateClosed }}))
 	ctx := h.CallStart(context.Background(), sdk.CallStart{Name: "payments", State: sdk.StateClosed})
 	h.StateChange(ctx, sdk.Transition{Name: "payments", From: sdk.StateClosed, To: sdk.StateOpen})
 	h.CallEnd(ctx, sdk.CallEnd{Name: "payments", State: sdk.StateClosed, Outcome: sdk.OutcomeError,
