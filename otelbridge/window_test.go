@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/fluxgate/fluxgate/internal/testutil"
 	"github.com/fluxgate/fluxgate/otelbridge"
@@ -33,24 +32,6 @@ func (b *windowBox) get() sdk.WindowSnapshot {
 	return b.w
 }
 
-// gauges returns the data points of the gauge called metricName by
-// attribute set encoded with testutil.Key.
-func gauges[N int64 | float64](rm metricdata.ResourceMetrics, metricName string) map[string]N {
-	m, _, ok := testutil.FindMetric(rm, metricName)
-	if !ok {
-		return nil
-	}
-	g, ok := m.Data.(metricdata.Gauge[N])
-	if !ok {
-		return nil
-	}
-	out := map[string]N{}
-	for _, dp := range g.DataPoints {
-		out[dp.Attributes.Encoded(attribute.DefaultEncoder())] = dp.Value
-	}
-	return out
-}
-
 func threshold(d time.Duration) attribute.KeyValue {
 	return otelbridge.SlowThresholdKey.Float64(d.Seconds())
 }
@@ -68,20 +49,20 @@ func TestWindowGauges(t *testing.T) {
 	// An empty window: the counts, no rates.
 	w.set(sdk.WindowSnapshot{Slow: slow(0, 0)})
 	rm := tel.Collect(t)
-	assert.Equal(t, map[string]int64{testutil.Key(name("p")): 0}, gauges[int64](rm, otelbridge.WindowCallsMetric))
-	assert.Equal(t, map[string]int64{testutil.Key(name("p")): 0}, gauges[int64](rm, otelbridge.FailureStreakMetric))
-	assert.Nil(t, gauges[float64](rm, otelbridge.WindowFailureRateMetric), "no rate of an empty window")
-	assert.Nil(t, gauges[float64](rm, otelbridge.WindowSlowRateMetric))
+	assert.Equal(t, map[string]int64{testutil.Key(name("p")): 0}, testutil.Gauges[int64](rm, otelbridge.WindowCallsMetric))
+	assert.Equal(t, map[string]int64{testutil.Key(name("p")): 0}, testutil.Gauges[int64](rm, otelbridge.FailureStreakMetric))
+	assert.Nil(t, testutil.Gauges[float64](rm, otelbridge.WindowFailureRateMetric), "no rate of an empty window")
+	assert.Nil(t, testutil.Gauges[float64](rm, otelbridge.WindowSlowRateMetric))
 
 	w.set(sdk.WindowSnapshot{Calls: 8, Failures: 2, ConsecutiveFailures: 1, Slow: slow(4, 1)})
 	rm = tel.Collect(t)
-	assert.Equal(t, map[string]int64{testutil.Key(name("p")): 8}, gauges[int64](rm, otelbridge.WindowCallsMetric))
-	assert.Equal(t, map[string]int64{testutil.Key(name("p")): 1}, gauges[int64](rm, otelbridge.FailureStreakMetric))
-	assert.Equal(t, map[string]float64{testutil.Key(name("p")): 0.25}, gauges[float64](rm, otelbridge.WindowFailureRateMetric))
+	assert.Equal(t, map[string]int64{testutil.Key(name("p")): 8}, testutil.Gauges[int64](rm, otelbridge.WindowCallsMetric))
+	assert.Equal(t, map[string]int64{testutil.Key(name("p")): 1}, testutil.Gauges[int64](rm, otelbridge.FailureStreakMetric))
+	assert.Equal(t, map[string]float64{testutil.Key(name("p")): 0.25}, testutil.Gauges[float64](rm, otelbridge.WindowFailureRateMetric))
 	assert.Equal(t, map[string]float64{
 		testutil.Key(name("p"), threshold(100*time.Millisecond)): 0.5,
 		testutil.Key(name("p"), threshold(500*time.Millisecond)): 0.125,
-	}, gauges[float64](rm, otelbridge.WindowSlowRateMetric), "one series per threshold, in seconds")
+	}, testutil.Gauges[float64](rm, otelbridge.WindowSlowRateMetric), "one series per threshold, in seconds")
 
 	for metricName, unit := range map[string]string{
 		otelbridge.WindowCallsMetric:       "{call}",
@@ -138,10 +119,10 @@ func TestWindowGaugesOfAGroup(t *testing.T) {
 				t.Cleanup(unreg)
 			}
 			rm := tel.Collect(t)
-			assert.Equal(t, tt.wantCalls, gauges[int64](rm, otelbridge.WindowCallsMetric))
-			assert.Equal(t, tt.wantStreak, gauges[int64](rm, otelbridge.FailureStreakMetric))
-			assert.InDeltaMapValues(t, tt.wantFailure, gauges[float64](rm, otelbridge.WindowFailureRateMetric), 1e-12)
-			assert.InDeltaMapValues(t, tt.wantSlow, gauges[float64](rm, otelbridge.WindowSlowRateMetric), 1e-12)
+			assert.Equal(t, tt.wantCalls, testutil.Gauges[int64](rm, otelbridge.WindowCallsMetric))
+			assert.Equal(t, tt.wantStreak, testutil.Gauges[int64](rm, otelbridge.FailureStreakMetric))
+			assert.InDeltaMapValues(t, tt.wantFailure, testutil.Gauges[float64](rm, otelbridge.WindowFailureRateMetric), 1e-12)
+			assert.InDeltaMapValues(t, tt.wantSlow, testutil.Gauges[float64](rm, otelbridge.WindowSlowRateMetric), 1e-12)
 			assert.Nil(t, testutil.Int64Sums(rm, otelbridge.StateMetric), "no state without a State func")
 		})
 	}
@@ -151,7 +132,7 @@ func TestWindowGaugesStopWithUnregister(t *testing.T) {
 	tel := testutil.NewTelemetry(t)
 	h := newHooks(tel)
 	unreg := h.Register(sdk.Registration{Name: "p", Window: func() sdk.WindowSnapshot { return sdk.WindowSnapshot{Calls: 1} }})
-	require.NotNil(t, gauges[int64](tel.Collect(t), otelbridge.WindowCallsMetric))
+	require.NotNil(t, testutil.Gauges[int64](tel.Collect(t), otelbridge.WindowCallsMetric))
 	unreg()
-	assert.Nil(t, gauges[int64](tel.Collect(t), otelbridge.WindowCallsMetric))
+	assert.Nil(t, testutil.Gauges[int64](tel.Collect(t), otelbridge.WindowCallsMetric))
 }
