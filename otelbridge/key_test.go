@@ -2,6 +2,7 @@ package otelbridge_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -177,4 +178,22 @@ func TestGroupKeysAllocateNothingPerCall(t *testing.T) {
 		})
 		assert.Equal(t, 0.0, got, "metrics of a keyed breaker are precomputed (key on metrics: %v)", on)
 	}
+}
+
+func TestManyUnregisteredBreakers(t *testing.T) {
+	// Hooks driven by hand for more identities than the bridge keeps
+	// without a registration: every call is still counted under its own
+	// name and key.
+	tel := testutil.NewTelemetry(t)
+	h := newHooks(tel)
+	const n = 1100
+	for i := range n {
+		keyedCall(h, fmt.Sprint(i), sdk.StateClosed, sdk.CallEnd{Outcome: sdk.OutcomeSuccess})
+	}
+	keyedCall(h, "7", sdk.StateClosed, sdk.CallEnd{Outcome: sdk.OutcomeSuccess})
+	sums := testutil.Int64Sums(tel.Collect(t), otelbridge.CallsMetric)
+	assert.Len(t, sums, n)
+	assert.Equal(t, int64(2), sums[testutil.Key(name("hosts"), key("7"), state("closed"), outcome("success"))])
+	assert.Equal(t, int64(1), sums[testutil.Key(name("hosts"), key("1099"), state("closed"), outcome("success"))])
+	assert.Len(t, tel.Ended(), n+1)
 }
