@@ -2,6 +2,7 @@ package benchmarks
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/fluxgate/fluxgate/otelbridge"
+	"github.com/fluxgate/fluxgate/sdk"
 	"github.com/fluxgate/fluxgate/sdk/breaker"
 )
 
@@ -24,6 +26,8 @@ const (
 	rowNoHooks      = "fluxgate-no-hooks"
 	rowOTelNoop     = "otel-noop-baseline"
 	rowOursNoop     = "fluxgate+otelbridge-noop"
+	rowEmptyHooks   = "fluxgate-empty-hooks"
+	rowOursEvery    = "fluxgate+otelbridge-every-span"
 )
 
 // dropProcessor is a span processor that receives every ended span (so the
@@ -167,16 +171,61 @@ func BenchmarkTelemetry(b *testing.B) {
 	})
 }
 
+// emptyHooks are hooks that do nothing: a breaker with them pays what any
+// CallStart/CallEnd hook costs it (the hook calls, timing the call), so
+// fluxgate+otelbridge-noop minus fluxgate-empty-hooks is the bridge's own
+// cost.
+var emptyHooks = sdk.Hooks{
+	CallStart: func(ctx context.Context, _ sdk.CallStart) context.Context { return ctx },
+	CallEnd:   func(context.Context, sdk.CallEnd) {},
+}
+
 // BenchmarkTelemetryNoop: OpenTelemetry not configured. fluxgate-no-hooks
 // is a breaker without hooks; otel-noop-baseline is the bare span and
-// counter add on the global (no-op) providers; fluxgate+otelbridge-noop is
-// a breaker with otelbridge.Hooks() on the global providers.
+// counter add on the global (no-op) providers; fluxgate-empty-hooks is a
+// breaker with hooks that do nothing; fluxgate+otelbridge-noop is a breaker
+// with otelbridge.Hooks() on the global providers.
 func BenchmarkTelemetryNoop(b *testing.B) {
 	b.Run(rowNoHooks, func(b *testing.B) { benchOurs(b) })
 	b.Run(rowOTelNoop, func(b *testing.B) {
 		benchBare(b, newBareCall(otel.GetTracerProvider(), otel.GetMeterProvider()))
 	})
+	b.Run(rowEmptyHooks, func(b *testing.B) { benchOurs(b, breaker.WithHooks(emptyHooks)) })
 	b.Run(rowOursNoop, func(b *testing.B) {
 		benchOurs(b, breaker.WithHooks(otelbridge.Hooks()))
+	})
+}
+
+// benchRejected measures a rejected call of a forced-open breaker.
+func benchRejected(b *testing.B, opts ...breaker.Option) {
+	cb := must(breaker.New("bench", opts...))
+	b.Cleanup(cb.Close)
+	ctx := context.Background()
+	cb.ForceOpen(ctx)
+	b.ReportAllocs()
+	for b.Loop() {
+		_, err := breaker.Execute(ctx, cb, okCtx)
+		if !errors.Is(err, breaker.ErrNotPermitted) {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkTelemetryRejected: a rejected call with the real OpenTelemetry
+// SDK. fluxgate-no-hooks is the rejection alone; fluxgate+otelbridge counts
+// it and, by default, gives at most one rejected call a second a span
+// (none within the benchmark's run, but the first); fluxgate+otelbridge-every-span
+// gives every rejected call a span (WithRejectedSpanInterval(0)).
+func BenchmarkTelemetryRejected(b *testing.B) {
+	b.Run(rowNoHooks, func(b *testing.B) { benchRejected(b) })
+	b.Run(rowOursOTel, func(b *testing.B) {
+		tp, mp := sdkProviders(b)
+		benchRejected(b, breaker.WithHooks(otelbridge.Hooks(
+			otelbridge.WithTracerProvider(tp), otelbridge.WithMeterProvider(mp))))
+	})
+	b.Run(rowOursEvery, func(b *testing.B) {
+		tp, mp := sdkProviders(b)
+		benchRejected(b, breaker.WithHooks(otelbridge.Hooks(
+			otelbridge.WithTracerProvider(tp), otelbridge.WithMeterProvider(mp), otelbridge.WithRejectedSpanInterval(0))))
 	})
 }

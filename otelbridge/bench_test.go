@@ -85,7 +85,7 @@ func BenchmarkHooks(b *testing.B) {
 	b.Run("sdk/bridge", func(b *testing.B) {
 		tp, mp := sdkProviders(b)
 		h := otelbridge.Hooks(otelbridge.WithTracerProvider(tp), otelbridge.WithMeterProvider(mp))
-		h.Register(sdk.Registration{Name: "a", State: func() sdk.State { return sdk.StateClosed }})
+		b.Cleanup(h.Register(sdk.Registration{Name: "a", State: func() sdk.State { return sdk.StateClosed }}))
 		b.ReportAllocs()
 		for b.Loop() {
 			paths["success"](ctx, h)

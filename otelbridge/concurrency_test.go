@@ -3,6 +3,7 @@ package otelbridge_test
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -58,4 +59,66 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	assert.Equal(t, int64(8*200+8*100), total)
 	assert.Empty(t, testutil.Int64Sums(rm, otelbridge.StateMetric), "every breaker unregistered")
+}
+
+// TestConcurrentKeysAndCleanups registers, uses, closes and drops keyed
+// breakers from many goroutines while collections and garbage collections
+// run; run it with -race. Every call is counted once, and in the end no key
+// is reported.
+func TestConcurrentKeysAndCleanups(t *testing.T) {
+	for _, on := range []bool{true, false} {
+		t.Run(fmt.Sprintf("key on metrics %v", on), func(t *testing.T) {
+			tel := testutil.NewTelemetry(t)
+			h := newHooks(tel, otelbridge.WithKeyOnMetrics(on), otelbridge.WithRejectedSpanInterval(0))
+			const goroutines, rounds, calls = 16, 20, 5
+			var wg sync.WaitGroup
+			for g := range goroutines {
+				wg.Go(func() {
+					for r := range rounds {
+						k := fmt.Sprintf("k%d", (g*rounds+r)%23)
+						w := sdk.WindowSnapshot{Calls: r, Failures: r / 2}
+						unreg := h.Register(sdk.Registration{Name: "hosts", Key: k,
+							State:  func() sdk.State { return sdk.StateClosed },
+							Window: func() sdk.WindowSnapshot { return w }})
+						for i := range calls {
+							st, out := sdk.StateClosed, sdk.OutcomeSuccess
+							if i%3 == 2 {
+								st, out = sdk.StateOpen, sdk.OutcomeRejected
+							}
+							ctx := h.CallStart(context.Background(), sdk.CallStart{Name: "hosts", Key: k, State: st, Rejected: out == sdk.OutcomeRejected})
+							h.CallEnd(ctx, sdk.CallEnd{Name: "hosts", Key: k, State: st, Outcome: out, Err: map[bool]error{true: errOpen}[out == sdk.OutcomeRejected]})
+						}
+						if r%2 == 0 {
+							unreg() // Close
+						} else if r%5 == 0 {
+							runtime.GC() // others' dropped registrations go
+						}
+						// odd rounds drop the registration without Close
+					}
+				})
+			}
+			wg.Go(func() {
+				for range 30 {
+					tel.Collect(t)
+				}
+			})
+			wg.Wait()
+
+			var total int64
+			for _, v := range testutil.Int64Sums(tel.Collect(t), otelbridge.CallsMetric) {
+				total += v
+			}
+			assert.Equal(t, int64(goroutines*rounds*calls), total)
+			assert.Len(t, tel.Ended(), goroutines*rounds*calls, "every span ended")
+			reported := func() bool {
+				rm := tel.Collect(t)
+				return len(testutil.Int64Sums(rm, otelbridge.StateMetric)) > 0 || testutil.FindMetricPoints(rm, otelbridge.WindowCallsMetric) > 0
+			}
+			for i := 0; i < 20 && reported(); i++ {
+				runtime.GC()
+				runtime.Gosched()
+			}
+			assert.False(t, reported(), "closed and dropped breakers are no longer reported")
+		})
+	}
 }

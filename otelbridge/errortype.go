@@ -26,7 +26,8 @@ type errorTyper interface {
 	ErrorType() string
 }
 
-// errorType derives the error.type of err (see docs/telemetry.md):
+// errorType derives the error.type of err, in the order that the package
+// documentation and docs/telemetry.md give:
 //  1. an ErrorType() method on err or anywhere in its tree (the first one in
 //     errors.As order that returns a non-empty string);
 //  2. context.Canceled → context_canceled, context.DeadlineExceeded →

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -203,4 +204,69 @@ func ExampleWithSpanNameFormatter() {
 	// Output:
 	// breaker.payments
 	// payments-api
+}
+
+func ExampleWithRejectedSpanInterval() {
+	// An open breaker refuses 1000 calls: by default one of them a second
+	// gets a span; the calls metric counts all of them.
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	b, err := breaker.New("payments", breaker.WithHooks(otelbridge.Hooks(
+		otelbridge.WithTracerProvider(tp),
+		otelbridge.WithMeterProvider(mp),
+		otelbridge.WithRejectedSpanInterval(time.Minute), // the default is otelbridge.DefaultRejectedSpanInterval
+	)))
+	if err != nil {
+		panic(err)
+	}
+	defer b.Close()
+	ctx := context.Background()
+	b.ForceOpen(ctx)
+	for range 1000 {
+		_ = b.Do(ctx, func(context.Context) error { return nil })
+	}
+
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(ctx, &rm); err != nil {
+		panic(err)
+	}
+	for _, m := range rm.ScopeMetrics[0].Metrics {
+		if m.Name == otelbridge.CallsMetric {
+			fmt.Println("rejected calls counted:", m.Data.(metricdata.Sum[int64]).DataPoints[0].Value)
+		}
+	}
+	fmt.Println("spans:", len(rec.Ended()))
+	// Output:
+	// rejected calls counted: 1000
+	// spans: 1
+}
+
+func ExampleWithKeyOnMetrics() {
+	// The breakers of a breaker.Group share its name and differ by key. For
+	// a large key space, keep the key on spans only: the metrics then add up
+	// over the keys. Here the hooks are driven by hand, as a group's
+	// breakers would drive them.
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	hooks := otelbridge.Hooks(otelbridge.WithMeterProvider(mp), otelbridge.WithKeyOnMetrics(false))
+	for _, host := range []string{"a.example", "b.example", "c.example"} {
+		ctx := hooks.CallStart(context.Background(), sdk.CallStart{Name: "hosts", Key: host, State: sdk.StateClosed})
+		hooks.CallEnd(ctx, sdk.CallEnd{Name: "hosts", Key: host, State: sdk.StateClosed, Outcome: sdk.OutcomeSuccess})
+	}
+
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		panic(err)
+	}
+	for _, m := range rm.ScopeMetrics[0].Metrics {
+		if m.Name == otelbridge.CallsMetric {
+			for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
+				fmt.Println(dp.Attributes.Encoded(attribute.DefaultEncoder()), dp.Value)
+			}
+		}
+	}
+	// Output:
+	// circuit_breaker.name=hosts,circuit_breaker.outcome=success,circuit_breaker.state=closed 3
 }

@@ -45,7 +45,7 @@ func TestWithSpanAndMetricAttributes(t *testing.T) {
 		otelbridge.WithSpanAttributes(attribute.Int("tier", 1)),
 		otelbridge.WithMetricAttributes(attribute.String("region", "eu"), otelbridge.NameKey.String("not the name")),
 	)
-	h.Register(sdk.Registration{Name: "payments", State: func() sdk.State { return sdk.StateClosed }})
+	t.Cleanup(h.Register(sdk.Registration{Name: "payments", State: func() sdk.State { return sdk.StateClosed }}))
 	ctx := h.CallStart(context.Background(), sdk.CallStart{Name: "payments", State: sdk.StateClosed})
 	h.StateChange(ctx, sdk.Transition{Name: "payments", From: sdk.StateClosed, To: sdk.StateOpen})
 	h.CallEnd(ctx, sdk.CallEnd{Name: "payments", State: sdk.StateClosed, Outcome: sdk.OutcomeError,
@@ -69,7 +69,7 @@ func TestWithSpanAndMetricAttributes(t *testing.T) {
 			assert.Contains(t, k, "circuit_breaker.name=payments", m)
 		}
 	}
-	_, ok := testutil.HistogramPoint(rm, otelbridge.CallDurationMetric, region, name("payments"), outcome("error"), decision("counted"))
+	_, ok := testutil.HistogramPoint(rm, otelbridge.CallDurationMetric, region, name("payments"), state("closed"), outcome("error"), decision("counted"))
 	assert.True(t, ok)
 }
 

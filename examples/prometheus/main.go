@@ -1,10 +1,24 @@
 // Command prometheus runs a small payment service whose circuit breaker is
 // observed through OpenTelemetry metrics, exposed for Prometheus on
-// /metrics by the OpenTelemetry Prometheus exporter.
+// /metrics by the OpenTelemetry Prometheus exporter, with exemplars that
+// link latency buckets to the breaker's spans.
 //
 //	go -C examples run ./prometheus   # listens on 127.0.0.1:9464
 //	curl -s localhost:9464/charge     # one call through the breaker
 //	curl -s localhost:9464/metrics | grep circuit_breaker
+//	curl -s -H 'Accept: application/openmetrics-text' localhost:9464/metrics |
+//		grep 'call_duration_seconds_bucket.*trace_id'  # the exemplars
+//
+// Every call runs in a sampled span of an OpenTelemetry tracer provider,
+// so the duration histogram records the span's trace and span IDs as an
+// exemplar of the bucket the call fell into (the metric SDK's default
+// exemplar filter keeps measurements made in sampled spans). /metrics
+// serves the OpenMetrics format, the one that carries exemplars, to a
+// scraper that asks for it: a Prometheus started with
+// --enable-feature=exemplar-storage does, and Grafana then shows each
+// exemplar as a dot on a latency panel that opens the trace. This example
+// exports no spans; a real service adds an exporter (OTLP to Tempo or
+// Jaeger, say) to the tracer provider so that the trace can be opened.
 //
 // A built-in load generator calls a flaky provider every -load interval, so
 // the metrics move on their own; -load=0 turns it off.
@@ -29,6 +43,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/fluxgate/fluxgate/otelbridge"
 	"github.com/fluxgate/fluxgate/sdk/breaker"
@@ -96,6 +111,9 @@ func run(ctx context.Context, w io.Writer, args []string) error {
 	}
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exporter))
 	defer func() { _ = mp.Shutdown(context.Background()) }()
+	// Spans for every call: their IDs become the histogram's exemplars.
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()))
+	defer func() { _ = tp.Shutdown(context.Background()) }()
 
 	b, err := breaker.New("payments",
 		breaker.WithWindow(breaker.CountWindow(20)),
@@ -103,7 +121,7 @@ func run(ctx context.Context, w io.Writer, args []string) error {
 		breaker.WithTripper(breaker.MinRequests(5).And(breaker.FailureRate(0.5))),
 		breaker.WithRetry(breaker.Cooldown(*cooldown, 0)),
 		breaker.WithPermit(breaker.All()),
-		breaker.WithHooks(otelbridge.Hooks(otelbridge.WithMeterProvider(mp))),
+		breaker.WithHooks(otelbridge.Hooks(otelbridge.WithMeterProvider(mp), otelbridge.WithTracerProvider(tp))),
 	)
 	if err != nil {
 		return err
@@ -115,7 +133,9 @@ func run(ctx context.Context, w io.Writer, args []string) error {
 	}
 
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{}))
+	// EnableOpenMetrics: the format with exemplars, for scrapers that ask
+	// for it; others still get the classic text format.
+	mux.Handle("/metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{EnableOpenMetrics: true}))
 	mux.HandleFunc("/charge", func(w http.ResponseWriter, r *http.Request) {
 		err := charge(r.Context())
 		var npe breaker.NotPermittedError

@@ -119,6 +119,25 @@ func TestRunServesMetrics(t *testing.T) {
 		}
 	}
 
+	// OpenMetrics, for a Prometheus with exemplar storage: each latency
+	// bucket that got a call links to the span of one such call.
+	req, err := http.NewRequest(http.MethodGet, base+"/metrics", nil)
+	require.NoError(t, err)
+	req.Header.Set("Accept", "application/openmetrics-text; version=1.0.0")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, resp.Body.Close())
+	require.NoError(t, err)
+	assert.Contains(t, resp.Header.Get("Content-Type"), "application/openmetrics-text")
+	exemplar := regexp.MustCompile(`^circuit_breaker_call_duration_seconds_bucket\{[^}]*circuit_breaker_outcome="success"[^}]*\} \d+ # \{(span_id="[0-9a-f]{16}",trace_id="[0-9a-f]{32}"|trace_id="[0-9a-f]{32}",span_id="[0-9a-f]{16}")\} `)
+	found := false
+	for _, line := range strings.Split(string(body), "\n") {
+		found = found || exemplar.MatchString(line)
+	}
+	assert.True(t, found, "a success bucket with an exemplar (trace_id, span_id):\n%s", body)
+	assert.NotContains(t, metrics, "trace_id", "the classic text format has no exemplars")
+
 	cancel()
 	select {
 	case err := <-done:

@@ -89,3 +89,46 @@ func Int64Value(rm metricdata.ResourceMetrics, name string, attrs ...attribute.K
 	v, ok := Int64Sums(rm, name)[Key(attrs...)]
 	return v, ok
 }
+
+// FindMetricPoints returns the number of data points of the metric called
+// name, whatever its kind (0 when there is no such metric).
+func FindMetricPoints(rm metricdata.ResourceMetrics, name string) int {
+	m, _, ok := FindMetric(rm, name)
+	if !ok {
+		return 0
+	}
+	switch d := m.Data.(type) {
+	case metricdata.Sum[int64]:
+		return len(d.DataPoints)
+	case metricdata.Sum[float64]:
+		return len(d.DataPoints)
+	case metricdata.Gauge[int64]:
+		return len(d.DataPoints)
+	case metricdata.Gauge[float64]:
+		return len(d.DataPoints)
+	case metricdata.Histogram[float64]:
+		return len(d.DataPoints)
+	case metricdata.Histogram[int64]:
+		return len(d.DataPoints)
+	}
+	return 0
+}
+
+// Gauges returns the data points of the gauge called name, by attribute set
+// encoded with [Key]. It returns nil when there is no such gauge of
+// number type N.
+func Gauges[N int64 | float64](rm metricdata.ResourceMetrics, name string) map[string]N {
+	m, _, ok := FindMetric(rm, name)
+	if !ok {
+		return nil
+	}
+	g, ok := m.Data.(metricdata.Gauge[N])
+	if !ok {
+		return nil
+	}
+	out := make(map[string]N, len(g.DataPoints))
+	for _, dp := range g.DataPoints {
+		out[dp.Attributes.Encoded(attribute.DefaultEncoder())] = dp.Value
+	}
+	return out
+}

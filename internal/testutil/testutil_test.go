@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 
 	"github.com/fluxgate/fluxgate/internal/testutil"
 )
@@ -84,4 +85,18 @@ func TestTelemetryHelpers(t *testing.T) {
 	assert.Equal(t, 0.5, dp.Sum)
 	assert.Nil(t, testutil.Int64Sums(rm, "missing"))
 	assert.Nil(t, testutil.Int64Sums(rm, "h"), "not a sum")
+	assert.Equal(t, 1, testutil.FindMetricPoints(rm, "c"))
+	assert.Equal(t, 1, testutil.FindMetricPoints(rm, "h"))
+	assert.Equal(t, 0, testutil.FindMetricPoints(rm, "missing"))
+
+	g, _ := m.Float64ObservableGauge("g")
+	_, err := m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		o.ObserveFloat64(g, 0.25, metricAttrs("a", "1"))
+		return nil
+	}, g)
+	require.NoError(t, err)
+	rm = tel.Collect(t)
+	assert.Equal(t, map[string]float64{"a=1": 0.25}, testutil.Gauges[float64](rm, "g"))
+	assert.Nil(t, testutil.Gauges[int64](rm, "g"), "not an int64 gauge")
+	assert.Equal(t, 1, testutil.FindMetricPoints(rm, "g"))
 }
