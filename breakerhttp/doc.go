@@ -43,6 +43,15 @@
 // up. The status the handler wrote is the call's outcome, classified by
 // the same trackers.
 //
+// # Per-key breakers
+//
+// [NewGroupTransport], [NewGroupHandler] and [GroupMiddleware] take a
+// [breaker.Group] and a key func instead of a breaker: each request runs
+// under the breaker of its key, so that one failing host or route does not
+// refuse the others. [Host] keys by host, [Route] by method and ServeMux
+// pattern; any func of the request that returns few distinct values will
+// do.
+//
 // # Telemetry
 //
 // The breaker's hooks (otelbridge) run as for any call: each request gets
