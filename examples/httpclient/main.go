@@ -10,7 +10,7 @@
 // answers 200, 404 or 503, cuts a body short, or stalls, depending on the
 // path.
 //
-//	go run ./httpclient     (in examples/)
+//	go -C examples run ./httpclient
 package main
 
 import (

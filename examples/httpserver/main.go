@@ -9,7 +9,7 @@
 // The server is an httptest server on the loopback interface, and the
 // program is its client.
 //
-//	go run ./httpserver     (in examples/)
+//	go -C examples run ./httpserver
 package main
 
 import (
