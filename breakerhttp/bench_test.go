@@ -98,6 +98,21 @@ func BenchmarkOverhead(b *testing.B) {
 		}
 		_ = resp.Body.Close()
 	}
+	b.Run("breaker-alone", func(b *testing.B) {
+		// The breaker's own two-step call, for comparison: Allow and Done
+		// around the bare round trip.
+		br := benchBreaker(b)
+		rt := newCanned(200, "hello, breaker")
+		b.ReportAllocs()
+		for b.Loop() {
+			c, err := br.Allow(req.Context())
+			if err != nil {
+				b.Fatal(err)
+			}
+			run(rt)
+			c.Done(nil)
+		}
+	})
 	for _, bc := range []struct {
 		name   string
 		status int
