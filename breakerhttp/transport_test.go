@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -359,4 +360,46 @@ func TestNewTransportPanicsOnNil(t *testing.T) {
 		func() { breakerhttp.NewTransport(nil, b) })
 	assert.PanicsWithValue(t, "breakerhttp: NewTransport called with a nil *breaker.Breaker",
 		func() { breakerhttp.NewTransport(http.DefaultTransport, nil) })
+}
+
+// slowBody is a response body whose first Read takes delay.
+type slowBody struct {
+	delay time.Duration
+	done  bool
+}
+
+func (b *slowBody) Read(p []byte) (int, error) {
+	if b.done {
+		return 0, io.EOF
+	}
+	time.Sleep(b.delay)
+	b.done = true
+	return copy(p, "late"), nil
+}
+
+func (*slowBody) Close() error { return nil }
+
+// TestTransportLatencyRunsToEOF checks, on the fake clock of a synctest
+// bubble, that the call's duration is the whole exchange: the round trip
+// and the time the caller spends reading the body.
+func TestTransportLatencyRunsToEOF(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b, e := newBreaker(t, 1)
+		next := roundTripperFunc(func(r *http.Request) (*http.Response, error) {
+			time.Sleep(100 * time.Millisecond) // the response's headers arrive
+			return &http.Response{StatusCode: 200, ContentLength: -1, Body: &slowBody{delay: 2 * time.Second}, Request: r}, nil
+		})
+		req, err := http.NewRequest(http.MethodGet, "http://127.0.0.1/", nil)
+		require.NoError(t, err)
+		resp, err := breakerhttp.NewTransport(next, b).RoundTrip(req)
+		require.NoError(t, err)
+		time.Sleep(300 * time.Millisecond) // the caller does something else first
+		_, err = io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		got := e.all()
+		require.Len(t, got, 1)
+		assert.Equal(t, 2400*time.Millisecond, got[0].Duration)
+		require.NoError(t, resp.Body.Close())
+		assert.Len(t, e.all(), 1)
+	})
 }
