@@ -1,6 +1,7 @@
 package breakerhttp
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/fluxgate/fluxgate/sdk/breaker"
@@ -91,6 +92,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		c.Done(err)
 		return resp, err
 	}
+	if resp == nil { // a broken RoundTripper; http.Client reports it
+		c.Done(errNilResponse)
+		return nil, nil
+	}
 	if !hasBody(req, resp) {
 		c.Done(statusError(resp.StatusCode))
 		return resp, nil
@@ -98,6 +103,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp.Body = newBody(resp.Body, c, statusError(resp.StatusCode))
 	return resp, nil
 }
+
+// errNilResponse is the outcome of a round trip that returned neither a
+// response nor an error, which the RoundTripper contract forbids.
+var errNilResponse = errors.New("breakerhttp: the next RoundTripper returned a nil *http.Response and a nil error")
 
 // send calls the next RoundTripper, reporting a panic on c before it goes
 // on.

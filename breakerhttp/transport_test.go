@@ -403,3 +403,16 @@ func TestTransportLatencyRunsToEOF(t *testing.T) {
 		assert.Len(t, e.all(), 1)
 	})
 }
+
+func TestTransportNilResponseFromNext(t *testing.T) {
+	b, e := newBreaker(t, 1)
+	c := &http.Client{Transport: breakerhttp.NewTransport(roundTripperFunc(func(*http.Request) (*http.Response, error) {
+		return nil, nil
+	}), b)}
+	_, err := c.Get("http://127.0.0.1:1/")
+	require.Error(t, err, "http.Client reports the broken RoundTripper")
+	got := e.all()
+	require.Len(t, got, 1, "and the call still ends")
+	assert.ErrorContains(t, got[0].Err, "nil *http.Response")
+	assert.Equal(t, sdk.DecisionIgnored, got[0].Decision, "a broken RoundTripper says nothing about the server")
+}
