@@ -8,8 +8,9 @@ import (
 )
 
 // Transport is an [http.RoundTripper] that runs every request through a
-// circuit breaker. Build it with [NewTransport]; it is safe for concurrent
-// use, like the RoundTripper it wraps.
+// circuit breaker. Build it with [NewTransport] (one breaker) or
+// [NewGroupTransport] (a breaker per key); it is safe for concurrent use,
+// like the RoundTripper it wraps.
 //
 // A request the breaker refuses is not sent: RoundTrip closes the request
 // body and returns the breaker's error, which matches
@@ -32,7 +33,8 @@ import (
 // The status becomes the outcome as a [*StatusError] for codes of 400 and
 // more, and as success below: the breaker's tracker (see [DefaultTracker])
 // decides which status errors count. The caller always gets the response
-// untouched and a nil error.
+// as the wrapped RoundTripper returned it, and a nil error; only its Body
+// is wrapped, to end the call.
 //
 // As net/http documents, the caller must close the response body. A body
 // that is never read to its end or closed leaves the call unreported, as it
