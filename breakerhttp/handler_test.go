@@ -205,7 +205,8 @@ func TestHandlerPanicIsCountedAndGoesOn(t *testing.T) {
 
 func TestHandlerKeepsResponseWriterFeatures(t *testing.T) {
 	b, e := newBreaker(t, 1)
-	srv := newServer(t, breakerhttp.NewHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	served := make(chan struct{}, 2) // the hijacking handler's client may be done before the handler
+	h := breakerhttp.NewHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rc := http.NewResponseController(w)
 		if err := rc.SetWriteDeadline(time.Now().Add(time.Minute)); err != nil {
 			http.Error(w, "deadline: "+err.Error(), 500)
@@ -226,7 +227,11 @@ func TestHandlerKeepsResponseWriterFeatures(t *testing.T) {
 		if err := rc.Flush(); err != nil {
 			http.Error(w, "flush: "+err.Error(), 500)
 		}
-	}), b))
+	}), b)
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r)
+		served <- struct{}{}
+	}))
 	for _, path := range []string{"/stream", "/hijack"} {
 		resp, err := srv.Client().Get(srv.URL + path)
 		require.NoError(t, err)
@@ -235,6 +240,7 @@ func TestHandlerKeepsResponseWriterFeatures(t *testing.T) {
 		require.NoError(t, resp.Body.Close())
 		assert.Equal(t, http.StatusOK, resp.StatusCode, string(body))
 		assert.Contains(t, []string{"streamed", "hijacked"}, string(body))
+		<-served
 	}
 	got := e.all()
 	require.Len(t, got, 2)
