@@ -127,18 +127,20 @@ func ExampleTooManyRequests() {
 	t := tracker.Or(breakerhttp.TooManyRequests(), breakerhttp.DefaultTracker())
 	fmt.Println(t)
 	// Output:
-	// http_429 | http_5xx | timeout | network_error | http_other
+	// http_429 | http_5xx | timeout | network_error
 }
 
-// The tracker sees a *StatusError; Track shows its verdict and rule.
+// DefaultTracker counts timeouts and network errors, each under its own
+// rule, as well as 5xx responses; it ignores the rest.
 func ExampleDefaultTracker() {
 	ctx := context.Background()
-	for _, err := range []error{context.DeadlineExceeded, io.ErrUnexpectedEOF, context.Canceled} {
+	for _, err := range []error{context.DeadlineExceeded, io.ErrUnexpectedEOF} {
 		v := breakerhttp.DefaultTracker().Track(ctx, err)
 		fmt.Println(v.Decision, v.Rule)
 	}
+	fmt.Println(breakerhttp.DefaultTracker().Track(ctx, errors.New("unsupported protocol scheme")).Decision)
 	// Output:
 	// counted timeout
 	// counted network_error
-	// ignored http_other
+	// ignored
 }

@@ -30,9 +30,9 @@ func TestTransportClassifiesResponses(t *testing.T) {
 		{http.StatusOK, sdk.DecisionNone, ""},
 		{http.StatusCreated, sdk.DecisionNone, ""},
 		{http.StatusMultipleChoices, sdk.DecisionNone, ""},
-		{http.StatusBadRequest, sdk.DecisionIgnored, breakerhttp.RuleOther},
-		{http.StatusNotFound, sdk.DecisionIgnored, breakerhttp.RuleOther},
-		{http.StatusTooManyRequests, sdk.DecisionIgnored, breakerhttp.RuleOther},
+		{http.StatusBadRequest, sdk.DecisionIgnored, ""},
+		{http.StatusNotFound, sdk.DecisionIgnored, ""},
+		{http.StatusTooManyRequests, sdk.DecisionIgnored, ""},
 		{http.StatusInternalServerError, sdk.DecisionCounted, breakerhttp.RuleServerError},
 		{http.StatusServiceUnavailable, sdk.DecisionCounted, breakerhttp.RuleServerError},
 		{599, sdk.DecisionCounted, breakerhttp.RuleServerError},
@@ -52,7 +52,11 @@ func TestTransportClassifiesResponses(t *testing.T) {
 			got := e.all()
 			require.Len(t, got, 1)
 			assert.Equal(t, tt.decision, got[0].Decision)
-			assert.Equal(t, tt.rule, got[0].Rule)
+			if tt.decision == sdk.DecisionIgnored {
+				assert.Equal(t, ignoredRule(got[0].Err), got[0].Rule)
+			} else {
+				assert.Equal(t, tt.rule, got[0].Rule)
+			}
 			if tt.status < 400 {
 				assert.Equal(t, sdk.OutcomeSuccess, got[0].Outcome)
 				assert.NoError(t, got[0].Err)
