@@ -144,3 +144,37 @@ func ExampleDefaultTracker() {
 	// counted network_error
 	// ignored
 }
+
+// One breaker per route: the failing route sheds load while the others are
+// served.
+func ExampleGroupMiddleware() {
+	g, err := breaker.NewGroup("shop",
+		breaker.WithTracker(breakerhttp.DefaultTracker()),
+		breaker.WithTripper(breaker.FailureStreak(1)),
+		breaker.WithRetry(breaker.Cooldown(10*time.Second, 0)),
+	)
+	if err != nil {
+		panic(err)
+	}
+	defer g.Close()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /orders/{id}", func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "database unavailable", http.StatusInternalServerError)
+	})
+	mux.HandleFunc("GET /health", func(http.ResponseWriter, *http.Request) {})
+	srv := httptest.NewServer(breakerhttp.GroupMiddleware(g, breakerhttp.Route(mux))(mux))
+	defer srv.Close()
+
+	for _, path := range []string{"/orders/1", "/orders/2", "/health"} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			panic(err)
+		}
+		_ = resp.Body.Close()
+		fmt.Printf("%-9s %d Retry-After=%q\n", path, resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	// Output:
+	// /orders/1 500 Retry-After=""
+	// /orders/2 503 Retry-After="10"
+	// /health   200 Retry-After=""
+}
