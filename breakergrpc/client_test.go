@@ -96,6 +96,16 @@ func TestUnaryClientClassifiesByCode(t *testing.T) {
 			got := rec.take()
 			require.Len(t, got, 1)
 			assert.Equal(t, tc.want, verdictOf(t, got[0]))
+			if tc.code == codes.OK {
+				return
+			}
+			// The tracker saw a StatusError around the very same error.
+			se, ok := got[0].Err.(*breakergrpc.StatusError)
+			require.True(t, ok, "%T", got[0].Err)
+			assert.Equal(t, tc.code, se.Code())
+			assert.True(t, se.Unwrap() == err, "StatusError unwraps to the caller's error")
+			assert.Equal(t, err.Error(), se.Error())
+			assert.Equal(t, status.Convert(err).Proto(), status.Convert(se).Proto(), "the same status, details included")
 		})
 	}
 	assert.EqualValues(t, len(codeCases), svc.hits.Load())
