@@ -34,6 +34,16 @@ func TestAllocs(t *testing.T) {
 			return func() { _, _ = ic(ctx, nil, info, handler) }
 		}
 	}
+	group := func(b *breaker.Breaker) func() { // b unused: the group's breaker serves
+		g, err := breaker.NewGroup("grpc-test", breaker.WithTracker(breakergrpc.Tracker()))
+		if err != nil {
+			panic(err)
+		}
+		ic := breakergrpc.GroupUnaryClientInterceptor(g, breakergrpc.ByMethod)
+		invoker := func(context.Context, string, any, any, *grpc.ClientConn, ...grpc.CallOption) error { return nil }
+		_ = ic(ctx, info.FullMethod, nil, nil, nil, invoker) // builds the key's breaker
+		return func() { _ = ic(ctx, info.FullMethod, nil, nil, nil, invoker) }
+	}
 	tests := []struct {
 		name   string
 		open   bool
@@ -44,6 +54,7 @@ func TestAllocs(t *testing.T) {
 		{"unary client refusal", true, client(nil), 0},
 		{"unary client error", false, client(unavailable), 1}, // the StatusError
 		{"unary server success", false, server(nil), 0},
+		{"group unary client success", false, group, 0},
 		{"unary server error", false, server(unavailable), 1},
 	}
 	for _, tc := range tests {

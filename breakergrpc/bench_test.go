@@ -84,6 +84,20 @@ func BenchmarkInterceptor(b *testing.B) {
 			}
 		})
 	})
+	b.Run("group-unary-client", func(b *testing.B) {
+		g, err := breaker.NewGroup("bench", breaker.WithTracker(breakergrpc.Tracker()))
+		if err != nil {
+			b.Fatal(err)
+		}
+		ic := breakergrpc.GroupUnaryClientInterceptor(g, breakergrpc.ByMethod)
+		invoker := func(context.Context, string, any, any, *grpc.ClientConn, ...grpc.CallOption) error { return nil }
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				_ = ic(ctx, method, nil, nil, nil, invoker)
+			}
+		})
+	})
 	b.Run("unary-client-refused", func(b *testing.B) {
 		open, err := breaker.New("bench-open")
 		if err != nil {

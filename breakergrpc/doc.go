@@ -14,6 +14,12 @@
 // and a server with [UnaryServerInterceptor] and [StreamServerInterceptor]
 // in grpc.ChainUnaryInterceptor and grpc.ChainStreamInterceptor.
 //
+// For a breaker per method, per service or per tenant, use the Group
+// variants ([GroupUnaryClientInterceptor] and the three others) with a
+// [breaker.Group] and a [KeyFunc] such as [ByMethod], [ByService] or
+// [ByIncomingMetadata]: one key's failures never open another key's
+// breaker.
+//
 // # Model
 //
 // Every RPC an interceptor sees is one call of its breaker, made with the
