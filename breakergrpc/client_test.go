@@ -411,3 +411,42 @@ func TestStreamClientOpenFails(t *testing.T) {
 	require.Len(t, got, 1)
 	assert.Equal(t, counted("DEADLINE_EXCEEDED"), verdictOf(t, got[0]))
 }
+
+// A caller whose context ends while it waits for a half-open slot gets the
+// status gRPC gives its context's error, not a refusal.
+func TestUnaryClientHalfOpenWaitEnds(t *testing.T) {
+	var rec ends
+	b := newBreaker(t, breaker.WithTracker(breakergrpc.Tracker()),
+		breaker.WithTripper(breaker.FailureStreak(1)),
+		breaker.WithRetry(breaker.Always()), // the next call after opening is a probe
+		breaker.WithPermit(breaker.All()),
+		breaker.WithMaxHalfOpenCalls(1),
+		breaker.WithHooks(rec.hooks()))
+	addr, svc := startServer(t)
+	client := dial(t, addr,
+		grpc.WithUnaryInterceptor(breakergrpc.UnaryClientInterceptor(b)),
+		grpc.WithStreamInterceptor(breakergrpc.StreamClientInterceptor(b)))
+
+	_, err := client.UnaryCall(t.Context(), statusReq(codes.Unavailable))
+	require.Equal(t, codes.Unavailable, status.Code(err))
+	require.Equal(t, sdk.StateOpen, b.State())
+
+	// The probe: a stream held open takes the only half-open slot.
+	probe, err := client.FullDuplexCall(t.Context())
+	require.NoError(t, err)
+	require.NoError(t, probe.Send(&testgrpc.StreamingOutputCallRequest{ResponseParameters: make([]*testgrpc.ResponseParameters, 1)}))
+	_, err = probe.Recv()
+	require.NoError(t, err)
+	require.Equal(t, sdk.StateHalfOpen, b.State())
+
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, err = client.EmptyCall(ctx, &testgrpc.Empty{})
+	assert.Equal(t, codes.Canceled, status.Code(err), "%v", err)
+	assert.EqualValues(t, 2, svc.hits.Load(), "the waiting call is not sent")
+
+	require.NoError(t, probe.CloseSend())
+	require.Equal(t, 0, drain(probe.Recv))
+	assert.Equal(t, sdk.StateClosed, b.State(), "the probe's success closes the breaker")
+	rec.take()
+}

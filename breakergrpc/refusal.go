@@ -27,13 +27,15 @@ type refusal struct {
 	npe breaker.NotPermittedError
 }
 
-// refused returns the error for a refusal err returned by Allow.
+// refused returns the error for an error of Allow: a refusal, or the
+// caller's context error when its wait for a half-open slot ended, which
+// becomes the status gRPC gives a context error (Canceled or
+// DeadlineExceeded).
 func refused(err error) error {
-	npe, ok := err.(breaker.NotPermittedError)
-	if !ok { // never, today: Allow refuses with a NotPermittedError only
-		return status.Error(codes.Unavailable, err.Error())
+	if npe, ok := err.(breaker.NotPermittedError); ok {
+		return refusal{npe: npe}
 	}
-	return refusal{npe: npe}
+	return status.FromContextError(err).Err()
 }
 
 // Error returns the message of a status error, as gRPC spells it: "rpc
@@ -49,14 +51,20 @@ func (e refusal) Unwrap() error { return e.npe }
 // "circuit_breaker_open" for example.
 func (e refusal) ErrorType() string { return e.npe.ErrorType() }
 
-// GRPCStatus returns the refusal's status: code Unavailable, the breaker's
+// GRPCStatus returns the refusal's status: code Unavailable (or, for a
+// caller whose context ended while it waited for a half-open slot, the
+// context's code: Canceled or DeadlineExceeded), the breaker's
 // message, an ErrorInfo detail (reason "CIRCUIT_BREAKER_OPEN",
 // "CIRCUIT_BREAKER_HALF_OPEN" or "CIRCUIT_BREAKER_FORCED_OPEN"; domain
 // [ErrorInfoDomain]; metadata "name", "state" and, for a breaker of a
 // Group, "key") and, when the breaker knows when it will let calls through
 // again, a RetryInfo detail with the time left.
 func (e refusal) GRPCStatus() *status.Status {
-	s := status.New(codes.Unavailable, e.npe.Error())
+	code := codes.Unavailable
+	if cause := e.npe.Unwrap(); cause != nil { // the caller gave up waiting
+		code = status.FromContextError(cause).Code()
+	}
+	s := status.New(code, e.npe.Error())
 	info := &errdetails.ErrorInfo{
 		Reason:   strings.ToUpper(e.npe.ErrorType()),
 		Domain:   ErrorInfoDomain,
