@@ -450,3 +450,20 @@ func TestUnaryClientHalfOpenWaitEnds(t *testing.T) {
 	assert.Equal(t, sdk.StateClosed, b.State(), "the probe's success closes the breaker")
 	rec.take()
 }
+
+// A SendMsg error other than io.EOF ends the stream, and its call.
+func TestStreamClientSendError(t *testing.T) {
+	var rec ends
+	b := newBreaker(t, breaker.WithTracker(breakergrpc.Tracker()), neverTrips, breaker.WithHooks(rec.hooks()))
+	addr, _ := startServer(t)
+	client := dial(t, addr, grpc.WithStreamInterceptor(breakergrpc.StreamClientInterceptor(b)))
+
+	s, err := client.FullDuplexCall(t.Context())
+	require.NoError(t, err)
+	err = s.SendMsg("not a protocol buffer") // the codec cannot marshal it
+	require.Error(t, err)
+	assert.Equal(t, codes.Internal, status.Code(err))
+	got := rec.take()
+	require.Len(t, got, 1)
+	assert.Equal(t, counted("INTERNAL"), verdictOf(t, got[0]))
+}

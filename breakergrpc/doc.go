@@ -63,7 +63,9 @@
 // and state) and, when the breaker knows when it will admit calls again, a
 // RetryInfo detail with the time left; a server interceptor also sets the
 // [PushbackTrailer]. Returning a refusal allocates nothing; its status is
-// built when something asks for it.
+// built when something asks for it. A caller whose context ends while it
+// waits for a half-open slot is not refused: it gets the status gRPC gives
+// its context's error, Canceled or DeadlineExceeded.
 //
 // # Telemetry
 //
@@ -79,6 +81,7 @@
 // The interceptors are safe for concurrent use, as gRPC requires. On the
 // success path a unary interceptor adds the breaker's own cost and
 // allocates nothing; a failed RPC costs one allocation (its
-// [*StatusError]). A stream costs two allocations (its wrapper and the
-// watch on its context) beyond the breaker's.
+// [*StatusError]). A client stream costs about four allocations beyond the
+// breaker's and gRPC's (its wrapper and the watch on its context, a
+// [context.AfterFunc]); a server stream one (its wrapper).
 package breakergrpc
