@@ -1,6 +1,8 @@
 package breakergrpc_test
 
 import (
+	"context"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -14,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	testgrpc "google.golang.org/grpc/interop/grpc_testing"
 	grpcstatus "google.golang.org/grpc/status"
 
 	"github.com/fluxgate/fluxgate/breakergrpc"
@@ -131,24 +134,45 @@ func TestClientSpans(t *testing.T) {
 }
 
 // TestServerSpans shows the breaker's span as a child of otelgrpc's server
-// span, and the handler running in the breaker's span.
+// span, and the handler running in the breaker's span, for unary and
+// stream RPCs.
 func TestServerSpans(t *testing.T) {
 	tel := newTelemetry(t)
 	b := tel.breaker(t)
+	var handlerSpans sync.Map // full method -> the span context the handler ran in
+	seeUnary := func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		handlerSpans.Store(info.FullMethod, trace.SpanContextFromContext(ctx))
+		return handler(ctx, req)
+	}
+	seeStream := func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		handlerSpans.Store(info.FullMethod, trace.SpanContextFromContext(ss.Context()))
+		return handler(srv, ss)
+	}
 	addr, _ := startServer(t,
 		grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(tel.tp))),
-		grpc.UnaryInterceptor(breakergrpc.UnaryServerInterceptor(b)))
+		grpc.ChainUnaryInterceptor(breakergrpc.UnaryServerInterceptor(b), seeUnary),
+		grpc.ChainStreamInterceptor(breakergrpc.StreamServerInterceptor(b), seeStream))
 	client := dial(t, addr)
 
 	_, err := client.UnaryCall(t.Context(), statusReq(codes.ResourceExhausted))
 	require.Equal(t, codes.ResourceExhausted, grpcstatus.Code(err))
+	s, err := client.StreamingOutputCall(t.Context(), &testgrpc.StreamingOutputCallRequest{})
+	require.NoError(t, err)
+	require.Equal(t, 0, drain(s.Recv))
 
-	cbs, rpcs := tel.ended(breakerSpan), tel.ended(rpcSpan)
-	require.Len(t, cbs, 1)
-	require.Len(t, rpcs, 1)
-	assert.Equal(t, trace.SpanKindServer, rpcs[0].SpanKind())
-	assert.Equal(t, rpcs[0].SpanContext().SpanID(), cbs[0].Parent().SpanID(), "the breaker's span is a child of otelgrpc's")
+	cbs := tel.ended(breakerSpan)
+	require.Len(t, cbs, 2)
+	for i, method := range []string{rpcSpan, "grpc.testing.TestService/StreamingOutputCall"} {
+		rpcs := tel.ended(method)
+		require.Len(t, rpcs, 1, method)
+		assert.Equal(t, trace.SpanKindServer, rpcs[0].SpanKind())
+		assert.Equal(t, rpcs[0].SpanContext().SpanID(), cbs[i].Parent().SpanID(), "the breaker's span is a child of otelgrpc's")
+		seen, ok := handlerSpans.Load("/" + method)
+		require.True(t, ok, method)
+		assert.Equal(t, cbs[i].SpanContext(), seen, "the handler runs in the breaker's span")
+	}
 	a := attrs(cbs[0])
 	assert.Equal(t, "RESOURCE_EXHAUSTED", a[otelbridge.ErrorTypeKey])
 	assert.Equal(t, "counted", a[otelbridge.DecisionKey])
+	assert.Equal(t, "success", attrs(cbs[1])[otelbridge.OutcomeKey])
 }
