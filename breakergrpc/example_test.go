@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"github.com/fluxgate/fluxgate/breakergrpc"
@@ -152,4 +153,42 @@ func ExampleStreamClientInterceptor() {
 	defer conn.Close()
 	// Use conn: RecvMsg's io.EOF ends a stream's call as a success, its
 	// first other error as that error.
+}
+
+// A server with a breaker per tenant: one tenant's breaker sheds that
+// tenant's load only.
+func ExampleGroupUnaryServerInterceptor() {
+	g, err := breaker.NewGroup("tenants", breaker.WithTracker(breakergrpc.Tracker()))
+	if err != nil {
+		panic(err)
+	}
+	defer g.Close()
+	srv := grpc.NewServer(grpc.ChainUnaryInterceptor(
+		breakergrpc.GroupUnaryServerInterceptor(g, breakergrpc.ByIncomingMetadata("x-tenant"))))
+	healthpb.RegisterHealthServer(srv, health.NewServer())
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	go func() { _ = srv.Serve(lis) }()
+	defer srv.Stop()
+
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		panic(err)
+	}
+	defer conn.Close()
+	client := healthpb.NewHealthClient(conn)
+
+	if err := g.ForceOpen(context.Background(), "acme"); err != nil { // as acme's failures would
+		panic(err)
+	}
+	for _, tenant := range []string{"acme", "globex"} {
+		ctx := metadata.AppendToOutgoingContext(context.Background(), "x-tenant", tenant)
+		_, err := client.Check(ctx, &healthpb.HealthCheckRequest{})
+		fmt.Println(tenant, status.Code(err))
+	}
+	// Output:
+	// acme Unavailable
+	// globex OK
 }
