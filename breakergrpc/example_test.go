@@ -20,9 +20,9 @@ import (
 	"github.com/fluxgate/fluxgate/sdk/tracker"
 )
 
-// A client protected in one line. Nothing listens at the address, so every
-// RPC fails with Unavailable; after three in a row the breaker opens and
-// refuses RPCs without sending them.
+// A client protected in one line. The server at the address drops every
+// connection, so every RPC fails with Unavailable; after three in a row the
+// breaker opens and refuses RPCs without sending them.
 func ExampleUnaryClientInterceptor() {
 	b, err := breaker.New("inventory",
 		breaker.WithTracker(breakergrpc.Tracker()),
@@ -32,7 +32,9 @@ func ExampleUnaryClientInterceptor() {
 	if err != nil {
 		panic(err)
 	}
-	conn, err := grpc.NewClient(closedAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()),
+	addr, stop := droppingServer()
+	defer stop()
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithUnaryInterceptor(breakergrpc.UnaryClientInterceptor(b))) // the one line
 	if err != nil {
 		panic(err)
@@ -57,14 +59,23 @@ func ExampleUnaryClientInterceptor() {
 	// open for about 30s
 }
 
-// closedAddr returns a loopback address at which nothing listens.
-func closedAddr() string {
+// droppingServer listens on 127.0.0.1 and closes every connection at
+// once, until stop is called.
+func droppingServer() (addr string, stop func()) {
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		panic(err)
 	}
-	defer lis.Close()
-	return lis.Addr().String()
+	go func() {
+		for {
+			conn, err := lis.Accept()
+			if err != nil {
+				return // closed by stop
+			}
+			conn.Close()
+		}
+	}()
+	return lis.Addr().String(), func() { lis.Close() }
 }
 
 // A server sheds load: while its breaker refuses, RPCs get Unavailable and

@@ -2,12 +2,13 @@
 // line and shows, for every RPC, the breaker's span with its decision and
 // otelgrpc's client span as its child.
 //
-// The server is the standard gRPC health service on 127.0.0.1. The client
-// asks it about a known service (SERVING), about an unknown one (NotFound:
-// the caller's problem, ignored by the breaker), and then, once the server
-// is gone, gets Unavailable three times: the breaker opens, and the next
-// RPC is refused without being sent (there is no RPC span under its
-// breaker span).
+// The server is the standard gRPC health service on 127.0.0.1, behind a
+// breaker of its own that sheds load. The client asks it about a known
+// service (SERVING), about an unknown one (NotFound: the caller's problem,
+// ignored by the breaker), and then, while the server sheds load, gets
+// Unavailable three times: the client's breaker opens, and the next RPC is
+// refused without being sent (there is no RPC span under its breaker
+// span).
 //
 //	go run ./example
 package main
@@ -52,12 +53,18 @@ func run(ctx context.Context, w io.Writer) error {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
 	defer func() { _ = tp.Shutdown(context.Background()) }()
 
-	// The server: the health service, on a free loopback port.
+	// The server: the health service, on a free loopback port, shedding
+	// load with its own breaker.
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
-	srv := grpc.NewServer()
+	shed, err := breaker.New("health-server", breaker.WithTracker(breakergrpc.Tracker()))
+	if err != nil {
+		return err
+	}
+	defer shed.Close()
+	srv := grpc.NewServer(grpc.ChainUnaryInterceptor(breakergrpc.UnaryServerInterceptor(shed)))
 	hs := health.NewServer()
 	hs.SetServingStatus("inventory", healthpb.HealthCheckResponse_SERVING)
 	healthpb.RegisterHealthServer(srv, hs)
@@ -100,7 +107,7 @@ func run(ctx context.Context, w io.Writer) error {
 		case errors.Is(err, breaker.ErrNotPermitted):
 			fmt.Fprintf(w, "check %-9s -> %s, not sent: %s\n", service, status.Code(err), status.Convert(err).Message())
 		case err != nil:
-			fmt.Fprintf(w, "check %-9s -> %s (breaker %s)\n", service, status.Code(err), b.State())
+			fmt.Fprintf(w, "check %-9s -> %s: %s (breaker %s)\n", service, status.Code(err), status.Convert(err).Message(), b.State())
 		default:
 			fmt.Fprintf(w, "check %-9s -> %s (breaker %s)\n", service, resp.GetStatus(), b.State())
 		}
@@ -111,16 +118,15 @@ func run(ctx context.Context, w io.Writer) error {
 
 	check("inventory")
 	check("catalog")
-	fmt.Fprintln(w, "-- the server stops")
-	srv.Stop()
-	if err := <-served; err != nil {
-		return err
-	}
+	fmt.Fprintln(w, "-- the server sheds load (its breaker is forced open)")
+	shed.ForceOpen(ctx)
 	for range 3 {
 		check("inventory")
 	}
 	check("inventory")
-	return nil
+
+	srv.Stop()
+	return <-served
 }
 
 // printTree writes spans as trees, children under their parent, with the
