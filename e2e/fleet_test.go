@@ -1,0 +1,120 @@
+package e2e
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+)
+
+// testFleet runs three replicas of the service; one is killed mid-run,
+// after a deliberate flush. The other two finish and flush. Then every
+// count in the Collector's spans and in Prometheus must equal the ground
+// truth: all of it for the survivors, and for the killed one what it had
+// exported before the kill.
+func testFleet(t *testing.T, e *env) {
+	const phase = 150
+	cfgs := []replicaConfig{
+		e.replica("replica-1", 0, 500*time.Millisecond),
+		e.replica("replica-2", 20, 500*time.Millisecond),
+		// The replica to kill exports only when told to, so that what it
+		// exported before the kill is known exactly.
+		e.replica("replica-3", 40, 0),
+	}
+	reps := make([]*replicaProc, len(cfgs))
+	var wg sync.WaitGroup
+	for i, cfg := range cfgs {
+		wg.Go(func() { reps[i] = startReplica(t, cfg) })
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	for _, r := range reps {
+		check(t, r.startRun(phase))
+	}
+	for _, r := range reps {
+		check(t, r.finishRun())
+	}
+	victim := reps[2]
+	exported := must[*truth](t)(victim.flush())
+	if exported.FlushError != "" {
+		t.Fatalf("flush of %s: %s", victim.name, exported.FlushError)
+	}
+
+	// Second phase: the victim goes on calling and is killed with SIGKILL
+	// after some calls; those calls were never exported.
+	for _, r := range reps {
+		check(t, r.startRun(phase))
+	}
+	before := victim.calls.Load()
+	deadline := time.Now().Add(30 * time.Second)
+	for victim.calls.Load() < before+20 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	victim.proc.kill()
+	lost := victim.calls.Load() - before
+	t.Logf("killed %s after %d calls it never exported (at least: it may have made one more)", victim.name, lost)
+
+	truths := map[string]*truth{victim.name: exported}
+	for _, r := range reps[:2] {
+		check(t, r.finishRun())
+		tr := must[*truth](t)(r.quit())
+		if tr.FlushError != "" {
+			t.Fatalf("final flush of %s: %s", r.name, tr.FlushError)
+		}
+		truths[r.name] = tr
+	}
+
+	c := &checks{}
+	fleetCalls := map[string]float64{}
+	fleetTransitions := map[string]float64{}
+	for _, r := range reps {
+		tr := truths[r.name]
+		addCounts(fleetCalls, tr.callCounts())
+		addCounts(fleetTransitions, tr.transitionCounts())
+		checkInstance(t, c, e, tr, r.first)
+	}
+	c.eventually("prometheus", "calls by outcome/decision/error_type", "fleet", fleetCalls, func() (map[string]float64, error) {
+		return e.prom.counts(`sum by (circuit_breaker_outcome, circuit_breaker_decision, error_type) (circuit_breaker_calls_total{job="checkout"})`,
+			"circuit_breaker_outcome", "circuit_breaker_decision", "error_type")
+	})
+	c.eventually("prometheus", "transitions by previous/new state", "fleet", fleetTransitions, func() (map[string]float64, error) {
+		return e.prom.counts(`sum by (circuit_breaker_previous_state, circuit_breaker_state) (circuit_breaker_transitions_total{job="checkout"})`,
+			"circuit_breaker_previous_state", "circuit_breaker_state")
+	})
+	c.report(t)
+}
+
+// checkInstance compares one replica's spans and series with its truth.
+func checkInstance(t *testing.T, c *checks, e *env, tr, first *truth) {
+	inst := tr.Instance
+	// The spans: wait until as many breaker spans as exported calls came
+	// in (the Collector forwards them on its own time).
+	want := len(tr.exported())
+	var spans []span
+	_ = waitFor(t.Context(), 100*time.Millisecond, func() error {
+		spans = e.sink.of(inst)
+		n := 0
+		for _, s := range spans {
+			if s.Name == breakerSpanName {
+				n++
+			}
+		}
+		if n >= want {
+			return nil
+		}
+		return fmt.Errorf("%d of %d spans", n, want)
+	})
+	checkSpans(c, tr, spans)
+
+	sel := fmt.Sprintf(`{job="checkout", instance=%q}`, inst)
+	c.eventually("prometheus", "calls by outcome/decision/error_type", inst, tr.callCounts(), func() (map[string]float64, error) {
+		return e.prom.counts(`sum by (circuit_breaker_outcome, circuit_breaker_decision, error_type) (circuit_breaker_calls_total`+sel+`)`,
+			"circuit_breaker_outcome", "circuit_breaker_decision", "error_type")
+	})
+	c.eventually("prometheus", "transitions by previous/new state", inst, tr.transitionCounts(), func() (map[string]float64, error) {
+		return e.prom.counts(`sum by (circuit_breaker_previous_state, circuit_breaker_state) (circuit_breaker_transitions_total`+sel+`)`,
+			"circuit_breaker_previous_state", "circuit_breaker_state")
+	})
+}
