@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/fluxgate/fluxgate/sdk"
 )
 
 // testFleet runs three replicas of the service; one is killed mid-run,
@@ -117,4 +119,64 @@ func checkInstance(t *testing.T, c *checks, e *env, tr, first *truth) {
 		return e.prom.counts(`sum by (circuit_breaker_previous_state, circuit_breaker_state) (circuit_breaker_transitions_total`+sel+`)`,
 			"circuit_breaker_previous_state", "circuit_breaker_state")
 	})
+	c.eventually("prometheus", "executed calls (duration histogram count)", inst, tr.executed(), func() (map[string]float64, error) {
+		return e.prom.counts(`sum by (instance) (circuit_breaker_call_duration_seconds_count`+sel+`)`, "instance")
+	})
+	// The calls by admission state, as Prometheus counts them and as the
+	// spans say.
+	c.eventually("collector×prometheus", "calls by state/outcome", inst, spansByState(spans), func() (map[string]float64, error) {
+		return e.prom.counts(`sum by (circuit_breaker_state, circuit_breaker_outcome) (circuit_breaker_calls_total`+sel+`)`,
+			"circuit_breaker_state", "circuit_breaker_outcome")
+	})
+
+	// The state gauge from construction on: at the first flush, right
+	// after the breaker was built and before any call, every state is
+	// reported, closed with 1.
+	atConstruction := map[string]float64{}
+	for _, s := range sdk.States() {
+		atConstruction[s.String()] = 0
+	}
+	atConstruction[sdk.StateClosed.String()] = 1
+	c.eventually("prometheus", "state gauge at construction", inst, atConstruction, func() (map[string]float64, error) {
+		v, err := e.prom.query(`circuit_breaker_state`+sel, first.ConstructedAt)
+		return stateValues(v), err
+	})
+	c.eventually("prometheus", "state gauge at the last export", inst, map[string]float64{tr.State: 1}, func() (map[string]float64, error) {
+		v, err := e.prom.query(`circuit_breaker_state`+sel+` == 1`, time.Time{})
+		return stateValues(v), err
+	})
+
+	// Exemplars of the duration histogram point at spans the Collector
+	// delivered.
+	ids := map[string]bool{}
+	for _, s := range spans {
+		if s.Name == breakerSpanName {
+			ids[s.traceID()+"/"+s.spanID()] = true
+		}
+	}
+	ex, err := e.prom.exemplars(`circuit_breaker_call_duration_seconds_bucket`+sel, first.ConstructedAt, time.Now())
+	if err != nil {
+		c.expect("prometheus", "exemplars pointing at recorded spans", inst, 1, 0, err.Error())
+		return
+	}
+	recorded := 0
+	for _, x := range ex {
+		if ids[x.Labels["trace_id"]+"/"+x.Labels["span_id"]] {
+			recorded++
+		}
+	}
+	c.expect("prometheus", "exemplars pointing at recorded spans", inst, len(ex), recorded)
+	if len(ex) == 0 {
+		c.expect("prometheus", "exemplars stored", inst, 1, 0, "no exemplars")
+	}
+}
+
+// stateValues maps the circuit_breaker_state label of a vector to the
+// values.
+func stateValues(v []sample) map[string]float64 {
+	m := map[string]float64{}
+	for _, s := range v {
+		m[s.Metric["circuit_breaker_state"]] += s.value()
+	}
+	return m
 }
