@@ -67,6 +67,7 @@ func TestEndToEnd(t *testing.T) {
 	e.col = startCollector(t, b.bin, e.sink.url(), e.prom.url)
 
 	t.Run("fleet", func(t *testing.T) { testFleet(t, e) })
+	t.Run("collector_restart", func(t *testing.T) { testCollectorRestart(t, e) })
 	t.Logf("end-to-end run took %s", time.Since(begin).Round(100*time.Millisecond))
 }
 
