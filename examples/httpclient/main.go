@@ -1,13 +1,16 @@
-// Command httpclient puts a circuit breaker around an HTTP client that is
-// instrumented with otelhttp. Each request runs inside the breaker's span,
-// so otelhttp's client span is its child. A Custom tracker counts 5xx
-// answers, timeouts and network errors against the breaker and ignores 4xx
-// answers, which are the caller's problem, not the server's.
+// Command httpclient protects an HTTP client, instrumented with otelhttp,
+// with a circuit breaker in one line: breakerhttp.NewTransport around
+// otelhttp's transport. Each request runs inside the breaker's span, so
+// otelhttp's client span is its child. breakerhttp.DefaultTracker counts
+// 5xx answers, timeouts and network errors (a body cut short included)
+// against the breaker and ignores 4xx answers, which are the caller's
+// problem, not the server's; the caller gets every response untouched.
 //
 // The server is a local httptest server on the loopback interface that
-// answers 200, 404 or 503, or stalls, depending on the path.
+// answers 200, 404 or 503, cuts a body short, or stalls, depending on the
+// path.
 //
-//	go run ./examples/httpclient
+//	go -C examples run ./httpclient
 package main
 
 import (
@@ -17,9 +20,9 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/signal"
 	"slices"
@@ -33,9 +36,9 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/fluxgate/fluxgate/breakerhttp"
 	"github.com/fluxgate/fluxgate/otelbridge"
 	"github.com/fluxgate/fluxgate/sdk/breaker"
-	"github.com/fluxgate/fluxgate/sdk/tracker"
 )
 
 func main() {
@@ -77,38 +80,24 @@ func run(ctx context.Context, w io.Writer, args []string) error {
 	return demo(ctx, cfg, tp, report)
 }
 
-// StatusError is an HTTP answer of 400 or more.
-type StatusError struct {
-	Code int
-}
-
-// Error returns "server answered <code>".
-func (e *StatusError) Error() string { return "server answered " + strconv.Itoa(e.Code) }
-
-// ErrorType returns the status code: the error.type that OpenTelemetry's
-// HTTP conventions use for it.
-func (e *StatusError) ErrorType() string { return strconv.Itoa(e.Code) }
-
-// countServerErrors counts 5xx answers, timeouts and network errors;
-// everything else (4xx answers) is ignored.
-func countServerErrors(_ context.Context, err error) bool {
-	var se *StatusError
-	if errors.As(err, &se) {
-		return se.Code >= 500
-	}
-	var ne net.Error
-	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne)
-}
-
 // newServer starts the local server: /ok answers 200, /missing 404,
-// /unavailable 503, and /stall answers 200 after stall (or when the client
-// gives up).
+// /unavailable 503, /truncated promises a body it does not send, and
+// /stall answers 200 after stall (or when the client gives up).
 func newServer(stall time.Duration) *httptest.Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ok", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") })
 	mux.HandleFunc("/missing", http.NotFound)
 	mux.HandleFunc("/unavailable", func(w http.ResponseWriter, _ *http.Request) {
 		http.Error(w, "try later", http.StatusServiceUnavailable)
+	})
+	mux.HandleFunc("/truncated", func(w http.ResponseWriter, _ *http.Request) {
+		conn, rw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			panic(err)
+		}
+		defer conn.Close()
+		_, _ = rw.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nonly this")
+		_ = rw.Flush()
 	})
 	mux.HandleFunc("/stall", func(w http.ResponseWriter, r *http.Request) {
 		select {
@@ -124,30 +113,9 @@ func demo(ctx context.Context, cfg config, tp trace.TracerProvider, report func(
 	srv := newServer(cfg.stall)
 	defer srv.Close()
 
-	client := &http.Client{Transport: otelhttp.NewTransport(http.DefaultTransport, otelhttp.WithTracerProvider(tp))}
-	defer client.CloseIdleConnections()
-	get := func(ctx context.Context, path string) error {
-		ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
-		defer cancel()
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+path, nil)
-		if err != nil {
-			return err
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			return err
-		}
-		defer resp.Body.Close()
-		_, _ = io.Copy(io.Discard, resp.Body)
-		if resp.StatusCode >= 400 {
-			return &StatusError{Code: resp.StatusCode}
-		}
-		return nil
-	}
-
 	b, err := breaker.New("inventory-api",
 		breaker.WithWindow(breaker.CountWindow(20)),
-		breaker.WithTracker(tracker.Named("5xx_or_timeout", tracker.Custom(countServerErrors))),
+		breaker.WithTracker(breakerhttp.DefaultTracker()),
 		breaker.WithTripper(breaker.MinRequests(4).And(breaker.FailureRate(0.5))),
 		breaker.WithRetry(breaker.Cooldown(cfg.cooldown, 0)),
 		breaker.WithPermit(breaker.All()),
@@ -158,7 +126,31 @@ func demo(ctx context.Context, cfg config, tp trace.TracerProvider, report func(
 	}
 	defer b.Close()
 
-	for _, path := range []string{"/ok", "/missing", "/unavailable", "/unavailable", "/stall", "/ok", "", "/ok", "/ok"} {
+	// The one line: every request through client goes through b.
+	client := &http.Client{Transport: breakerhttp.NewTransport(otelhttp.NewTransport(http.DefaultTransport, otelhttp.WithTracerProvider(tp)), b)}
+	defer client.CloseIdleConnections()
+
+	// get returns the response's status, or the error of a request that
+	// failed or was refused; the breaker's call ends when the body is read.
+	get := func(ctx context.Context, path string) (string, error) {
+		ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
+		defer cancel()
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+path, nil)
+		if err != nil {
+			return "", err
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return "", err
+		}
+		defer resp.Body.Close()
+		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+			return "", fmt.Errorf("%s, then reading the body: %w", resp.Status, err)
+		}
+		return resp.Status, nil
+	}
+
+	for _, path := range []string{"/ok", "/missing", "/unavailable", "/truncated", "/stall", "/ok", "", "/ok", "/ok"} {
 		if path == "" {
 			report("... waiting %v for the breaker's cooldown", cfg.cooldown)
 			select {
@@ -168,8 +160,10 @@ func demo(ctx context.Context, cfg config, tp trace.TracerProvider, report func(
 			}
 			continue
 		}
-		err := b.Do(ctx, func(ctx context.Context) error { return get(ctx, path) })
-		result := "ok"
+		result, err := get(ctx, path)
+		if uerr, ok := errors.AsType[*url.Error](err); ok {
+			err = uerr.Err // without the method and URL
+		}
 		if err != nil {
 			result = err.Error()
 		}

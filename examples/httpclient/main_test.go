@@ -20,10 +20,12 @@ func TestRun(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, run(context.Background(), &out, fast))
 	s := out.String()
-	assert.Contains(t, s, "GET /missing     -> server answered 404 (breaker closed)")
-	assert.Contains(t, s, "circuit_breaker.decision=ignored circuit_breaker.rule=5xx_or_timeout error.type=404")
-	assert.Contains(t, s, "circuit_breaker.decision=counted circuit_breaker.rule=5xx_or_timeout error.type=503")
-	assert.Contains(t, s, "error.type=context_deadline_exceeded")
+	assert.Contains(t, s, "GET /missing     -> 404 Not Found (breaker closed)")
+	assert.Contains(t, s, "circuit_breaker.decision=ignored circuit_breaker.rule=http_other error.type=404")
+	assert.Contains(t, s, "circuit_breaker.decision=counted circuit_breaker.rule=http_5xx error.type=503")
+	assert.Contains(t, s, "GET /truncated   -> 200 OK, then reading the body: unexpected EOF (breaker closed)")
+	assert.Contains(t, s, "circuit_breaker.decision=counted circuit_breaker.rule=network_error")
+	assert.Contains(t, s, "circuit_breaker.rule=timeout error.type=context_deadline_exceeded")
 	assert.Contains(t, s, "event circuit_breaker.state_change: closed -> open (tripped)")
 	assert.Contains(t, s, "GET /ok          -> circuit breaker is open (breaker open)")
 	assert.Contains(t, s, "event circuit_breaker.state_change: half_open -> closed (recovered)")
@@ -54,14 +56,4 @@ func TestClientSpansNestedUnderBreakerSpans(t *testing.T) {
 	}
 	assert.Equal(t, 8, breakerSpans)
 	assert.Equal(t, 7, clientSpans, "no request for the rejected call")
-}
-
-func TestCountServerErrors(t *testing.T) {
-	ctx := context.Background()
-	assert.True(t, countServerErrors(ctx, &StatusError{Code: 503}))
-	assert.True(t, countServerErrors(ctx, &StatusError{Code: 500}))
-	assert.False(t, countServerErrors(ctx, &StatusError{Code: 404}))
-	assert.False(t, countServerErrors(ctx, &StatusError{Code: 429}))
-	assert.True(t, countServerErrors(ctx, context.DeadlineExceeded))
-	assert.False(t, countServerErrors(ctx, testutil.ErrPlain))
 }

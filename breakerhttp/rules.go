@@ -1,0 +1,100 @@
+package breakerhttp
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+
+	"github.com/fluxgate/fluxgate/sdk/tracker"
+)
+
+// Labels of the ready rules: the circuit_breaker.rule that telemetry shows
+// for the errors they decide.
+const (
+	RuleServerError     = "http_5xx"      // ServerErrors: a 5xx response
+	RuleTooManyRequests = "http_429"      // TooManyRequests: a 429 response
+	RuleNetworkError    = "network_error" // NetworkErrors: a transport failure other than a timeout
+	RuleTimeout         = "timeout"       // Timeouts: a deadline or I/O timeout
+	RuleOther           = "http_other"    // DefaultTracker: an error it does not count
+)
+
+var (
+	serverErrors    = tracker.Named(RuleServerError, tracker.Custom(isServerError))
+	tooManyRequests = tracker.Named(RuleTooManyRequests, tracker.Custom(isTooManyRequests))
+	networkErrors   = tracker.Named(RuleNetworkError, tracker.Custom(isNetworkError))
+	timeouts        = tracker.Named(RuleTimeout, tracker.Custom(isTimeout))
+	defaultTracker  = tracker.Or(serverErrors, timeouts, networkErrors,
+		tracker.Named(RuleOther, tracker.Not(tracker.All())))
+)
+
+// ServerErrors returns a rule that counts a [StatusError] with a 5xx code:
+// the server failed, or a proxy in front of it did. Its label is
+// [RuleServerError].
+func ServerErrors() *tracker.Rule { return serverErrors }
+
+// TooManyRequests returns a rule that counts a [StatusError] with code 429.
+// Its label is [RuleTooManyRequests]. [DefaultTracker] does not include it:
+// add it when a dependency's rate limit should stop every caller in the
+// process, not only the one that was told to slow down.
+func TooManyRequests() *tracker.Rule { return tooManyRequests }
+
+// NetworkErrors returns a rule that counts transport failures that are not
+// timeouts: errors that are a [net.Error] (a refused or reset connection, a
+// failed DNS lookup) and connections closed before the response or its body
+// was complete ([io.EOF], [io.ErrUnexpectedEOF]). Context errors and
+// timeouts are left to [Timeouts]. Its label is [RuleNetworkError].
+func NetworkErrors() *tracker.Rule { return networkErrors }
+
+// Timeouts returns a rule that counts errors matching
+// [context.DeadlineExceeded] (the request's deadline, or an http.Client
+// Timeout) and [net.Error] values whose Timeout method reports true. Its
+// label is [RuleTimeout].
+func Timeouts() *tracker.Rule { return timeouts }
+
+// DefaultTracker returns the rule most HTTP clients want, to give to
+// [breaker.WithTracker]:
+//
+//	tracker.Or(ServerErrors(), Timeouts(), NetworkErrors(), <ignore the rest>)
+//
+// It counts 5xx responses, timeouts and network errors, each under its own
+// label, and ignores every other error under the label [RuleOther]: 4xx
+// responses (the caller's mistake, not the server's failure) and errors
+// that say nothing about the server, such as an unsupported URL scheme.
+//
+// A 429 is ignored too: it is the server's answer to this caller's rate,
+// given by a server that is up; opening the breaker would stop every
+// caller in the process because one was told to slow down. Count it with
+// tracker.Or([TooManyRequests](), DefaultTracker()).
+//
+// The result is an ordinary [tracker.Rule]: combine it with any other rule,
+// for example DefaultTracker().And(tracker.Not(tracker.Is(errSkip))).
+func DefaultTracker() *tracker.Rule { return defaultTracker }
+
+func isServerError(_ context.Context, err error) bool {
+	se, ok := errors.AsType[*StatusError](err)
+	return ok && se.code >= 500 && se.code <= 599
+}
+
+func isTooManyRequests(_ context.Context, err error) bool {
+	se, ok := errors.AsType[*StatusError](err)
+	return ok && se.code == 429
+}
+
+func isTimeout(_ context.Context, err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	ne, ok := errors.AsType[net.Error](err)
+	return ok && ne.Timeout()
+}
+
+func isNetworkError(ctx context.Context, err error) bool {
+	if errors.Is(err, context.Canceled) || isTimeout(ctx, err) {
+		return false
+	}
+	if _, ok := errors.AsType[net.Error](err); ok {
+		return true
+	}
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
+}

@@ -1,0 +1,400 @@
+package breaker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// OverflowKey is the key of a Group's overflow breaker: the breaker that
+// keys get when the group is at its key limit and no entry can be evicted.
+// It is "_OTHER", as OpenTelemetry names a value that stands for many. A
+// user key equal to OverflowKey is an ordinary key, but its telemetry
+// cannot be told apart from the overflow breaker's.
+const OverflowKey = "_OTHER"
+
+// ErrGroupClosed is returned by Group.Get, and by the per-key commands,
+// after Group.Close.
+var ErrGroupClosed = errors.New("breaker: group is closed")
+
+// ErrGroupFull is returned by the per-key commands of a Group (such as
+// Group.ForceOpen) for a key that has no breaker of its own because the
+// group is at its key limit with no evictable entry: the command would
+// otherwise act on the overflow breaker that other keys share.
+var ErrGroupFull = errors.New("breaker: group is at its key limit with no evictable entry")
+
+// Group is a set of breakers, one per key (a host, a tenant, a route), built
+// lazily from one validated configuration and held in bounded memory. Build
+// one with NewGroup; get a key's breaker with Get and make the call through
+// it as through any breaker (Execute, Do, Allow, the integrations). One
+// key's failures never open another key's breaker.
+//
+// # Eviction
+//
+// A Group holds at most WithMaxKeys keys and forgets keys that go unused,
+// but never a breaker that protects something: an entry is evictable only
+// while its breaker is closed or disabled, has no call in flight and its
+// window holds no counted failure. Open, half-open, forced-open and
+// metrics-only breakers are never evicted (their protection, or an
+// operator's command, would be lost). An evicted breaker is Closed, so its
+// telemetry stops; a later Get of its key builds a fresh breaker.
+//
+//   - Idle eviction: an evictable entry that has gone WithIdleTimeout without
+//     a Get is evicted by the next sweep. Sweeps run on a Get that builds a
+//     breaker (at most once per half idle time) and on EvictIdle, so an
+//     entry leaves between one and about two idle times after its last Get.
+//   - At the limit, a new key evicts the evictable entry that a clock hand
+//     reaches first, giving recently used entries a second chance (the
+//     CLOCK approximation of least recently used).
+//   - At the limit with nothing evictable, the new key neither waits nor
+//     grows the group: Get returns the group's overflow breaker, shared by
+//     every such key, whose Key is OverflowKey. It is built (and so
+//     registered with the Register hooks under OverflowKey, and logged
+//     once at WARN through log/slog's default logger) the first time it is
+//     needed, and lives until Close. Each later Get of such a key tries
+//     again to find the key a place of its own, looking at a bounded number
+//     of entries per Get.
+//
+// With CountWindow, a counted failure stays in the window until enough
+// calls push it out, so a key whose last calls failed stays until then;
+// with TimeWindow, failures age out with time.
+//
+// The group tracks use by Get, not by calls: get the breaker for each call
+// rather than keeping it. A breaker kept past its eviction keeps working
+// but is no longer the group's, nor reported.
+//
+// # Concurrency
+//
+// A Group is safe for concurrent use. Get of a key that has a breaker takes
+// no lock, allocates nothing and writes no shared memory once the key is
+// marked used. Building a breaker, sweeps, and the whole-group operations
+// take the group's lock; the Register hooks of the group's breakers run
+// under it and must not call the group. The WithKeyOptions funcs run
+// outside it, and unregister funcs (Close of evicted breakers) run after it
+// is released. The group starts no goroutines and no timers.
+type Group struct {
+	// Read by Get without the lock; never written after NewGroup except
+	// table, which is swapped under mu.
+	name    string
+	seed    maphash.Seed
+	table   atomic.Pointer[keyTable]
+	cfg     *config
+	base    []Option // the breaker options, for keys with options of their own
+	keyOpts []func(string) []Option
+	maxKeys int
+	idle    time.Duration
+	epoch   time.Time
+
+	_ [64]byte // keep the fields written under mu off the cache line Get reads
+
+	// mu guards everything below, and every write of table and its slots.
+	mu        sync.Mutex
+	live      int           // entries in the table
+	tombs     int           // tombstones in the table
+	hand      uint64        // the clock hand: the next slot to look at when full
+	starved   bool          // the last search for an evictable entry at the limit found none
+	lastSweep time.Duration // when the last idle sweep ran, since epoch
+	overflow  *Breaker
+	closed    bool
+}
+
+// NewGroup builds a group of breakers named name: every breaker of the group
+// has this name (circuit_breaker.name in telemetry) and its key as Key.
+//
+// opts are the options of New, which every key's breaker gets, and the
+// options of NewGroup only: WithMaxKeys, WithIdleTimeout and WithKeyOptions.
+// Without them, a group holds at most DefaultMaxKeys keys and evicts an
+// evictable key after DefaultIdleTimeout without use.
+//
+// NewGroup validates the whole configuration once, and returns a
+// *ConfigError that lists every problem, of the breaker options and of the
+// group options alike.
+func NewGroup(name string, opts ...Option) (*Group, error) {
+	gc := groupConfig{maxKeys: DefaultMaxKeys, idle: DefaultIdleTimeout}
+	base := make([]Option, len(opts))
+	for i, o := range opts {
+		if g, ok := o.(groupOption); ok {
+			g.set(&gc)
+			o = noOption{} // keep the indices of the others for buildConfig's messages
+		}
+		base[i] = o
+	}
+	cfg, err := buildConfig(name, base)
+	if err != nil || len(gc.errs) > 0 {
+		ce := &ConfigError{Name: name}
+		if !errors.As(err, &ce) && err != nil {
+			ce.Problems = append(ce.Problems, err)
+		}
+		ce.Problems = append(ce.Problems, gc.errs...)
+		return nil, ce
+	}
+	cfg.countInFlight = true
+	g := &Group{
+		name:    name,
+		seed:    maphash.MakeSeed(),
+		cfg:     cfg,
+		base:    base,
+		keyOpts: gc.keyOpts,
+		maxKeys: gc.maxKeys,
+		idle:    gc.idle,
+		epoch:   time.Now(),
+	}
+	g.table.Store(newKeyTable(minTableSize))
+	return g, nil
+}
+
+// noOption stands in for a group option among the breaker options.
+type noOption struct{}
+
+func (noOption) apply(*config) {}
+
+// Name returns the group's name, which every breaker of the group has.
+func (g *Group) Name() string { return g.name }
+
+// Get returns the breaker of key, building it on the key's first use (or
+// first use since it was evicted). Any string is a key, the empty string
+// included.
+//
+// When key is new and the group is at its key limit with no evictable
+// entry, Get returns the group's overflow breaker (see Group). Get returns
+// an error only when the key's WithKeyOptions func panicked or returned
+// invalid options (a *ConfigError naming the key) or after Close
+// (ErrGroupClosed).
+func (g *Group) Get(key string) (*Breaker, error) {
+	h := maphash.String(g.seed, key)
+	if e := g.table.Load().find(h, key); e != nil && e.touch() {
+		return e.b, nil
+	}
+	return g.miss(key, h, true)
+}
+
+// miss is Get for a key not found without the lock. With overflow false it
+// returns ErrGroupFull instead of the overflow breaker.
+func (g *Group) miss(key string, h uint64, overflow bool) (*Breaker, error) {
+	cfg, cfgErr := g.keyConfig(key)
+	g.mu.Lock()
+	if g.closed {
+		g.mu.Unlock()
+		return nil, ErrGroupClosed
+	}
+	if e := g.table.Load().find(h, key); e != nil {
+		e.flags.Or(entryUsed) // entries in the table under mu are alive
+		g.mu.Unlock()
+		return e.b, nil
+	}
+	if cfgErr != nil {
+		g.mu.Unlock()
+		return nil, cfgErr
+	}
+	now := g.now()
+	var victims []*Breaker
+	if g.idle > 0 && now-g.lastSweep >= g.idle/2 {
+		victims = g.sweepIdleLocked(now, victims)
+	}
+	if g.live >= g.maxKeys {
+		victims = g.evictOneLocked(now, victims)
+	}
+	var b *Breaker
+	var err error
+	switch {
+	case g.live < g.maxKeys:
+		b = newBreaker(g.name, key, cfg)
+		g.insertLocked(&entry{hash: h, key: key, b: b, idleSince: now})
+	case overflow:
+		b = g.overflowLocked()
+	default:
+		err = fmt.Errorf("%w (group %q, %d keys; key %q)", ErrGroupFull, g.name, g.maxKeys, key)
+	}
+	g.mu.Unlock()
+	closeAll(victims)
+	return b, err
+}
+
+// keyConfig returns the configuration of key's breaker: the group's, or one
+// built with the key's own options.
+func (g *Group) keyConfig(key string) (cfg *config, err error) {
+	if len(g.keyOpts) == 0 {
+		return g.cfg, nil
+	}
+	var extra []Option
+	for _, f := range g.keyOpts {
+		opts, perr := callKeyOptions(f, key)
+		if perr != nil {
+			return nil, &ConfigError{Name: g.name, Problems: []error{perr}}
+		}
+		extra = append(extra, opts...)
+	}
+	if len(extra) == 0 {
+		return g.cfg, nil
+	}
+	cfg, err = buildConfig(g.name, append(g.base[:len(g.base):len(g.base)], extra...))
+	if err != nil {
+		var ce *ConfigError
+		if !errors.As(err, &ce) {
+			ce = &ConfigError{Name: g.name, Problems: []error{err}}
+		}
+		probs := make([]error, len(ce.Problems))
+		for i, p := range ce.Problems {
+			probs[i] = fmt.Errorf("WithKeyOptions(%q): %w", key, p)
+		}
+		return nil, &ConfigError{Name: g.name, Problems: probs}
+	}
+	cfg.countInFlight = true
+	return cfg, nil
+}
+
+// callKeyOptions calls a WithKeyOptions func, turning a panic into an error.
+func callKeyOptions(f func(string) []Option, key string) (opts []Option, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			opts, err = nil, fmt.Errorf("WithKeyOptions(%q): func panicked: %v", key, p)
+		}
+	}()
+	return f(key), nil
+}
+
+// overflowLocked returns the overflow breaker, building it on first use.
+func (g *Group) overflowLocked() *Breaker {
+	if g.overflow == nil {
+		g.overflow = newBreaker(g.name, OverflowKey, g.cfg)
+		slog.Default().Warn("fluxgate: breaker group is at its key limit with no evictable entry; new keys share its overflow breaker",
+			slog.String("circuit_name", g.name), slog.Int("max_keys", g.maxKeys), slog.String("key", OverflowKey))
+	}
+	return g.overflow
+}
+
+// now is the time since the group was built.
+func (g *Group) now() time.Duration { return time.Since(g.epoch) }
+
+// Len returns the number of keys that have a breaker of their own (the
+// overflow breaker is not counted).
+func (g *Group) Len() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.live
+}
+
+// breakers returns every breaker of the group, keyed by key, the overflow
+// breaker under OverflowKey unless a user key has that name.
+func (g *Group) breakers() map[string]*Breaker {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	m := make(map[string]*Breaker, g.live+1)
+	if g.overflow != nil {
+		m[OverflowKey] = g.overflow
+	}
+	g.table.Load().each(func(e *entry) { m[e.key] = e.b })
+	return m
+}
+
+// Info returns a snapshot of every breaker of the group, by key, for a
+// status page: each Info is the breaker's own consistent snapshot, taken
+// one breaker after another. The overflow breaker, once built, is under
+// OverflowKey.
+func (g *Group) Info() map[string]Info {
+	bs := g.breakers()
+	m := make(map[string]Info, len(bs))
+	for k, b := range bs {
+		m[k] = b.Info()
+	}
+	return m
+}
+
+// command runs a manual command on key's own breaker, building it if
+// needed.
+func (g *Group) command(key string, do func(*Breaker)) error {
+	h := maphash.String(g.seed, key)
+	b, err := g.miss(key, h, false)
+	if err != nil {
+		return err
+	}
+	do(b)
+	return nil
+}
+
+// Reset runs Breaker.Reset on key's breaker, building it if the key has
+// none. It returns ErrGroupFull if the key can get no breaker of its own,
+// and ErrGroupClosed after Close.
+func (g *Group) Reset(ctx context.Context, key string) error {
+	return g.command(key, func(b *Breaker) { b.Reset(ctx) })
+}
+
+// Disable runs Breaker.Disable on key's breaker, building it if the key has
+// none; errors as for Reset. A disabled breaker stays evictable.
+func (g *Group) Disable(ctx context.Context, key string) error {
+	return g.command(key, func(b *Breaker) { b.Disable(ctx) })
+}
+
+// MetricsOnly runs Breaker.MetricsOnly on key's breaker, building it if
+// the key has none; errors as for Reset. The breaker is not evicted until
+// another command moves it to closed or disabled.
+func (g *Group) MetricsOnly(ctx context.Context, key string) error {
+	return g.command(key, func(b *Breaker) { b.MetricsOnly(ctx) })
+}
+
+// ForceOpen runs Breaker.ForceOpen on key's breaker, building it if the key
+// has none; errors as for Reset. The breaker is not evicted until another
+// command moves it to closed or disabled.
+func (g *Group) ForceOpen(ctx context.Context, key string) error {
+	return g.command(key, func(b *Breaker) { b.ForceOpen(ctx) })
+}
+
+// all runs do on every breaker of the group, the overflow breaker included.
+func (g *Group) all(do func(*Breaker)) {
+	for _, b := range g.breakers() {
+		do(b)
+	}
+}
+
+// ResetAll runs Breaker.Reset on every breaker the group holds, the
+// overflow breaker included. Keys built afterwards start closed as usual.
+func (g *Group) ResetAll(ctx context.Context) { g.all(func(b *Breaker) { b.Reset(ctx) }) }
+
+// DisableAll runs Breaker.Disable on every breaker the group holds, the
+// overflow breaker included. Keys built afterwards start closed.
+func (g *Group) DisableAll(ctx context.Context) { g.all(func(b *Breaker) { b.Disable(ctx) }) }
+
+// MetricsOnlyAll runs Breaker.MetricsOnly on every breaker the group
+// holds, the overflow breaker included. Keys built afterwards start closed.
+func (g *Group) MetricsOnlyAll(ctx context.Context) { g.all(func(b *Breaker) { b.MetricsOnly(ctx) }) }
+
+// ForceOpenAll runs Breaker.ForceOpen on every breaker the group holds,
+// the overflow breaker included. Keys built afterwards start closed.
+func (g *Group) ForceOpenAll(ctx context.Context) { g.all(func(b *Breaker) { b.ForceOpen(ctx) }) }
+
+// Close closes every breaker of the group (their Register hooks' unregister
+// funcs run, so their telemetry stops) and empties the group. Breakers
+// already handed out keep working, unreported. After Close, Get returns
+// ErrGroupClosed. Close is idempotent.
+func (g *Group) Close() {
+	g.mu.Lock()
+	if g.closed {
+		g.mu.Unlock()
+		return
+	}
+	g.closed = true
+	var bs []*Breaker
+	g.table.Load().each(func(e *entry) {
+		e.flags.Or(entryDead)
+		bs = append(bs, e.b)
+	})
+	if g.overflow != nil {
+		bs = append(bs, g.overflow)
+		g.overflow = nil
+	}
+	g.table.Store(newKeyTable(minTableSize))
+	g.live, g.tombs = 0, 0
+	g.mu.Unlock()
+	closeAll(bs)
+}
+
+func closeAll(bs []*Breaker) {
+	for _, b := range bs {
+		b.Close()
+	}
+}
