@@ -6,13 +6,18 @@ import (
 	"github.com/fluxgate/fluxgate/sdk"
 )
 
-// Attribute keys used on spans, span events and metrics. docs/telemetry.md
-// describes each one; all of them are in the "Development" stability level of
-// this module's own conventions, as no OpenTelemetry semantic convention for
-// circuit breakers exists yet.
+// Attribute keys used on spans, span events and metrics. The telemetry
+// reference of the repository (docs/telemetry.md) describes each one; all of
+// them are at the "Development" stability level of this module's own
+// conventions, as no OpenTelemetry semantic convention for circuit breakers
+// exists yet.
 const (
 	// NameKey is the breaker's name (spans, events and every metric).
 	NameKey = attribute.Key("circuit_breaker.name")
+	// KeyKey is the key of a breaker of a breaker.Group: on spans, span
+	// events and, unless [WithKeyOnMetrics](false), on every metric. It is
+	// absent for breakers built by breaker.New (whose key is empty).
+	KeyKey = attribute.Key("circuit_breaker.key")
 	// StateKey is the breaker state: the state in which a call was admitted
 	// or rejected (spans, circuit_breaker.calls), the state a breaker is in
 	// (circuit_breaker.state), or the state after a transition (the
@@ -40,6 +45,9 @@ const (
 	// WindowFailuresKey is the number of failures in the breaker's window
 	// just before a transition reset it (the state_change event).
 	WindowFailuresKey = attribute.Key("circuit_breaker.window.failures")
+	// SlowThresholdKey is the slow-call threshold, in seconds, of a
+	// circuit_breaker.window.slow_rate series.
+	SlowThresholdKey = attribute.Key("circuit_breaker.slow_call.threshold")
 )
 
 // StateChangeEvent is the name of the span event added for a transition.
@@ -55,6 +63,19 @@ const (
 	StateMetric = "circuit_breaker.state"
 	// TransitionsMetric counts state transitions.
 	TransitionsMetric = "circuit_breaker.transitions"
+	// WindowCallsMetric is the number of calls in a breaker's window.
+	WindowCallsMetric = "circuit_breaker.window.calls"
+	// WindowFailureRateMetric is the share of the window's calls that
+	// failed (counted errors), from 0 to 1; not reported while the window
+	// is empty.
+	WindowFailureRateMetric = "circuit_breaker.window.failure_rate"
+	// WindowSlowRateMetric is the share of the window's calls that took at
+	// least a slow-call threshold, one series per threshold; not reported
+	// while the window is empty.
+	WindowSlowRateMetric = "circuit_breaker.window.slow_rate"
+	// FailureStreakMetric is the current number of consecutive counted
+	// failures.
+	FailureStreakMetric = "circuit_breaker.failure_streak"
 )
 
 // The error.type values the bridge itself produces.

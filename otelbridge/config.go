@@ -3,6 +3,7 @@ package otelbridge
 import (
 	"context"
 	"slices"
+	"time"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -28,10 +29,22 @@ type config struct {
 	filter         func(ctx context.Context, breakerName string) bool
 	errorType      func(error) string
 	errorTypeLimit int
+	keyOnMetrics   bool
+	// rejectedEvery is the least time between two rejected-call spans of
+	// one breaker; 0: every rejected call; noRejectedSpans: none.
+	rejectedEvery time.Duration
 }
 
+// noRejectedSpans is config.rejectedEvery for WithoutRejectedSpans.
+const noRejectedSpans time.Duration = -1
+
+// DefaultRejectedSpanInterval is the least time between two spans of
+// rejected calls of one breaker, unless [WithRejectedSpanInterval] or
+// [WithoutRejectedSpans] says otherwise.
+const DefaultRejectedSpanInterval = time.Second
+
 func newConfig(opts []Option) config {
-	c := config{errorTypeLimit: DefaultErrorTypeLimit}
+	c := config{errorTypeLimit: DefaultErrorTypeLimit, keyOnMetrics: true, rejectedEvery: DefaultRejectedSpanInterval}
 	for _, o := range opts {
 		if o != nil {
 			o.apply(&c)
@@ -63,8 +76,8 @@ func (f optionFunc) apply(c *config) { f(c) }
 
 // WithTracerProvider sets the provider of the tracer that starts the call
 // spans. The default is the global provider, otel.GetTracerProvider(), as it
-// is when [Hooks] is called (a global provider set later still takes effect:
-// the global provider forwards to it). A nil provider is ignored.
+// is when [Hooks] is called: see [Hooks] for what a provider installed later
+// does. A nil provider is ignored.
 func WithTracerProvider(tp trace.TracerProvider) Option {
 	return optionFunc(func(c *config) {
 		if tp != nil {
@@ -74,8 +87,8 @@ func WithTracerProvider(tp trace.TracerProvider) Option {
 }
 
 // WithMeterProvider sets the provider of the meter that creates the
-// instruments. The default is the global provider, otel.GetMeterProvider().
-// A nil provider is ignored.
+// instruments. The default is the global provider, otel.GetMeterProvider(),
+// as it is when [Hooks] is called (see [Hooks]). A nil provider is ignored.
 func WithMeterProvider(mp metric.MeterProvider) Option {
 	return optionFunc(func(c *config) {
 		if mp != nil {
@@ -180,4 +193,39 @@ func WithErrorTypeLimit(n int) Option {
 			c.errorTypeLimit = n
 		}
 	})
+}
+
+// WithKeyOnMetrics sets whether the metrics carry circuit_breaker.key, the
+// key of a breaker of a breaker.Group (spans always carry it). The default
+// is true: one series per key, as many as the group's key limit allows.
+// With false, the breakers of a group share their name's series: the
+// counters and the histogram add up over the keys, circuit_breaker.state
+// counts the keys in each state, and the window gauges report the group's
+// window as a whole (see docs/telemetry.md in the repository). Use false
+// for large key spaces.
+func WithKeyOnMetrics(on bool) Option {
+	return optionFunc(func(c *config) { c.keyOnMetrics = on })
+}
+
+// WithRejectedSpanInterval sets the least time between two spans of
+// rejected calls of one breaker: within d of a rejected call that got a
+// span, further rejected calls get none. circuit_breaker.calls counts every
+// rejected call all the same. The default is
+// [DefaultRejectedSpanInterval]: an open breaker under load then shows up
+// in traces once a second, not once per refused request, which would flood
+// a tracing backend (and keep every trace under an error-keeping tail
+// sampler) with zero-length copies of one fact. 0 gives every rejected
+// call a span; a negative d is ignored.
+func WithRejectedSpanInterval(d time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if d >= 0 {
+			c.rejectedEvery = d
+		}
+	})
+}
+
+// WithoutRejectedSpans gives rejected calls no span at all; the metrics
+// still count every one (see [WithRejectedSpanInterval]).
+func WithoutRejectedSpans() Option {
+	return optionFunc(func(c *config) { c.rejectedEvery = noRejectedSpans })
 }

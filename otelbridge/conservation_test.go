@@ -251,7 +251,8 @@ func consRound(t *testing.T, cfg consConfig, seed uint64, goroutines, perGorouti
 	opts := append(cfg.opts(),
 		breaker.WithTracker(serverErrors),
 		breaker.WithMaxHalfOpenCalls(cfg.maxHalf),
-		breaker.WithHooks(otelbridge.Hooks(otelbridge.WithTracerProvider(tp), otelbridge.WithMeterProvider(mp))),
+		breaker.WithHooks(otelbridge.Hooks(otelbridge.WithTracerProvider(tp), otelbridge.WithMeterProvider(mp),
+			otelbridge.WithRejectedSpanInterval(0))),
 		breaker.WithHooks(admitted, trans.hooks()),
 	)
 	b, err := breaker.New("conservation-"+cfg.name, opts...)
@@ -561,7 +562,8 @@ func TestPanicEndsSpanInEveryState(t *testing.T) {
 				breaker.WithRetry(breaker.Always()),
 				breaker.WithPermit(breaker.All()),
 				breaker.WithMaxHalfOpenCalls(1),
-				breaker.WithHooks(otelbridge.Hooks(otelbridge.WithTracerProvider(tel.TracerProvider), otelbridge.WithMeterProvider(tel.MeterProvider))))
+				breaker.WithHooks(otelbridge.Hooks(otelbridge.WithTracerProvider(tel.TracerProvider), otelbridge.WithMeterProvider(tel.MeterProvider),
+					otelbridge.WithRejectedSpanInterval(0))))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -3,6 +3,7 @@ package otelbridge
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"sync"
 	"sync/atomic"
 
@@ -11,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/fluxgate/fluxgate/sdk"
 )
@@ -18,11 +20,26 @@ import (
 // Hooks returns the sdk hooks that turn what a breaker does into spans, span
 // events and metrics. Give them to a breaker with breaker.WithHooks. One
 // Hooks value may serve any number of breakers: their telemetry is kept
-// apart by circuit_breaker.name. Breakers that share a name share their
-// series (circuit_breaker.state then counts the breakers in each state).
+// apart by circuit_breaker.name and circuit_breaker.key. Breakers that share
+// a name and key share their series (circuit_breaker.state then counts the
+// breakers in each state). A breaker may have several Hooks values (two
+// providers, say) and other hooks of its own: each bridge ends only its own
+// spans.
 //
 // The tracer and the meter are created at once, from the providers of
-// [WithTracerProvider] and [WithMeterProvider] or from the global ones.
+// [WithTracerProvider] and [WithMeterProvider] or from the global ones as
+// they are now. If the program has not installed a global provider yet, the
+// global one that Hooks gets forwards to the first provider installed later
+// with otel.SetTracerProvider or otel.SetMeterProvider, so a package-level
+// breaker built before main sets up OpenTelemetry reports to it. A provider
+// installed after that first one does not reach these hooks; nor does a
+// provider installed after Hooks when one had been installed before. Call
+// Hooks after setting up OpenTelemetry, or pass the providers explicitly.
+//
+// The bridge keeps what it knows of a breaker only as long as the func that
+// the Register hook returned is reachable: a breaker holds that func until
+// its Close, so a breaker dropped without Close is garbage-collected all the
+// same, and its series stop being reported.
 func Hooks(opts ...Option) sdk.Hooks {
 	b := newBridge(newConfig(opts))
 	return sdk.Hooks{
@@ -36,37 +53,41 @@ func Hooks(opts ...Option) sdk.Hooks {
 // bridge holds the instruments of one Hooks value and the telemetry of the
 // breakers it serves.
 type bridge struct {
-	cfg         config
-	tracer      trace.Tracer
+	cfg    config
+	tracer trace.Tracer
+	// noSpans is set when the tracer is the no-op one, which records
+	// nothing and adds nothing to a context; unsetGlobal holds the global
+	// provider of OpenTelemetry's own when Hooks was called before any was
+	// installed: while it is still the global provider, the tracer is a
+	// no-op too. Calls then skip the tracer.
+	noSpans     bool
+	unsetGlobal trace.TracerProvider
 	meter       metric.Meter
 	calls       metric.Int64Counter
 	duration    metric.Float64Histogram
-	state       metric.Int64ObservableUpDownCounter
 	transitions metric.Int64Counter
+	// The observable instruments, reported by observe.
+	state         metric.Int64ObservableUpDownCounter
+	windowCalls   metric.Int64ObservableGauge
+	failureRate   metric.Float64ObservableGauge
+	slowRate      metric.Float64ObservableGauge
+	failureStreak metric.Int64ObservableGauge
 
-	// tels maps a breaker name to its precomputed telemetry. The map is
-	// replaced, never changed, under mu, so that calls read it without a
-	// lock.
-	tels atomic.Pointer[map[string]*breakerTel]
-	// regs lists the registered breakers that circuit_breaker.state
-	// observes; replaced, never changed, under mu, so that the callback
-	// takes no lock of ours.
-	regs atomic.Pointer[[]*registration]
+	// tels maps a breaker identity to its telemetry, series its metric
+	// series. The maps are replaced, never changed, under mu, so that calls
+	// read them without a lock.
+	tels atomic.Pointer[map[telKey]*breakerTel]
+	// regs lists the registered breakers that the observable instruments
+	// report, weakly; replaced, never changed, under mu, so that the
+	// callback takes no lock of ours.
+	regs atomic.Pointer[[]*regEntry]
 
-	// marks is set once callStart has marked a context with skipKey for a
-	// reason other than the filter, so that callEnd looks for the mark.
-	marks atomic.Bool
-
-	// mu guards the replacement of tels and regs, breakerTel.refs and
-	// callback.
-	mu       sync.Mutex
-	callback metric.Registration // of the state callback, while regs is not empty
-}
-
-// registration is one registered breaker.
-type registration struct {
-	tel   *breakerTel
-	state func() sdk.State
+	// mu guards the replacement of tels and regs, series, unreferenced, the
+	// refs counts and callback.
+	mu           sync.Mutex
+	series       map[telKey]*series
+	unreferenced int                 // entries of tels without a registration
+	callback     metric.Registration // of the observe callback, while regs is not empty
 }
 
 // durationBuckets are the bucket boundaries advised for
@@ -75,8 +96,16 @@ type registration struct {
 var durationBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10}
 
 func newBridge(cfg config) *bridge {
-	b := &bridge{cfg: cfg}
+	b := &bridge{cfg: cfg, series: map[telKey]*series{}}
 	b.tracer = cfg.tracerProvider.Tracer(ScopeName, trace.WithInstrumentationVersion(Version))
+	switch tp := cfg.tracerProvider.(type) {
+	case tracenoop.TracerProvider, *tracenoop.TracerProvider:
+		b.noSpans = true
+	default:
+		if isUnsetGlobal(tp) {
+			b.unsetGlobal = tp
+		}
+	}
 	b.meter = cfg.meterProvider.Meter(ScopeName, metric.WithInstrumentationVersion(Version))
 	var err error
 	b.calls, err = b.meter.Int64Counter(CallsMetric,
@@ -85,22 +114,55 @@ func newBridge(cfg config) *bridge {
 	handle(err)
 	b.duration, err = b.meter.Float64Histogram(CallDurationMetric,
 		metric.WithUnit("s"),
-		metric.WithDescription("Duration of the calls a circuit breaker executed."),
+		metric.WithDescription("Duration of the calls a circuit breaker executed, by admission state, outcome and decision."),
 		metric.WithExplicitBucketBoundaries(durationBuckets...))
-	handle(err)
-	b.state, err = b.meter.Int64ObservableUpDownCounter(StateMetric,
-		metric.WithUnit("{circuit_breaker}"),
-		metric.WithDescription("Circuit breakers in each state: 1 for the state a breaker is in, 0 for the others."))
 	handle(err)
 	b.transitions, err = b.meter.Int64Counter(TransitionsMetric,
 		metric.WithUnit("{transition}"),
 		metric.WithDescription("State transitions of a circuit breaker."))
 	handle(err)
-	tels := map[string]*breakerTel{}
+	b.state, err = b.meter.Int64ObservableUpDownCounter(StateMetric,
+		metric.WithUnit("{circuit_breaker}"),
+		metric.WithDescription("Circuit breakers in each state: 1 for the state a breaker is in, 0 for the others."))
+	handle(err)
+	b.windowCalls, err = b.meter.Int64ObservableGauge(WindowCallsMetric,
+		metric.WithUnit("{call}"),
+		metric.WithDescription("Calls recorded in a circuit breaker's window."))
+	handle(err)
+	b.failureRate, err = b.meter.Float64ObservableGauge(WindowFailureRateMetric,
+		metric.WithUnit("1"),
+		metric.WithDescription("Share of the calls in a circuit breaker's window whose error counted; absent while the window is empty."))
+	handle(err)
+	b.slowRate, err = b.meter.Float64ObservableGauge(WindowSlowRateMetric,
+		metric.WithUnit("1"),
+		metric.WithDescription("Share of the calls in a circuit breaker's window that took at least the slow-call threshold; absent while the window is empty."))
+	handle(err)
+	b.failureStreak, err = b.meter.Int64ObservableGauge(FailureStreakMetric,
+		metric.WithUnit("{call}"),
+		metric.WithDescription("Consecutive counted failures of a circuit breaker."))
+	handle(err)
+	tels := map[telKey]*breakerTel{}
 	b.tels.Store(&tels)
-	regs := []*registration{}
+	regs := []*regEntry{}
 	b.regs.Store(&regs)
 	return b
+}
+
+// globalPkg is the package of the provider that otel.GetTracerProvider
+// returns until a program installs one: it forwards to the first one
+// installed, and until then makes non-recording spans that carry the
+// caller's span context, as the no-op tracer does.
+const globalPkg = "go.opentelemetry.io/otel/internal/global"
+
+func isUnsetGlobal(tp trace.TracerProvider) bool {
+	t := reflect.TypeOf(tp)
+	return t != nil && t.Kind() == reflect.Pointer && t.Elem().PkgPath() == globalPkg && tp == otel.GetTracerProvider()
+}
+
+// tracing reports whether the tracer may record: false for the no-op
+// tracer, and for the global one while no provider has been installed.
+func (b *bridge) tracing() bool {
+	return !b.noSpans && (b.unsetGlobal == nil || otel.GetTracerProvider() != b.unsetGlobal)
 }
 
 func handle(err error) {
@@ -109,168 +171,139 @@ func handle(err error) {
 	}
 }
 
-// tel returns the telemetry of the breaker name, creating it on first use.
-func (b *bridge) tel(name string) *breakerTel {
-	if t, ok := (*b.tels.Load())[name]; ok {
-		return t
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.telLocked(name)
+// callCtx is the context the bridge gives a call that has a span of its
+// own, or that runs inside another call of this bridge (then span is nil).
+// CallEnd and StateChange find it by the bridge as the key, so that other
+// hooks that put spans in the context (another bridge, a user's) do not
+// confuse the bridge.
+type callCtx struct {
+	context.Context // the tracer's context, holding span
+	b               *bridge
+	span            trace.Span // nil: no span of this bridge's
+	tel             *breakerTel
 }
 
-func (b *bridge) telLocked(name string) *breakerTel {
-	old := *b.tels.Load()
-	if t, ok := old[name]; ok {
-		return t
+// Value returns c for the key c.b, and asks the parent context otherwise.
+func (c *callCtx) Value(key any) any {
+	if k, ok := key.(*bridge); ok && k == c.b {
+		return c
 	}
-	t := newBreakerTel(&b.cfg, name)
-	m := make(map[string]*breakerTel, len(old)+1)
-	for k, v := range old {
-		m[k] = v
-	}
-	m[name] = t
-	b.tels.Store(&m)
-	return t
+	return c.Context.Value(key)
 }
 
-// register precomputes a breaker's telemetry and adds it to the breakers
-// that circuit_breaker.state reports. The returned func undoes that.
-func (b *bridge) register(r sdk.Registration) func() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	t := b.telLocked(r.Name)
-	t.refs++
-	reg := &registration{tel: t, state: r.State}
-	if reg.state != nil {
-		old := *b.regs.Load()
-		regs := append(old[:len(old):len(old)], reg)
-		b.regs.Store(&regs)
-		if b.callback == nil {
-			cb, err := b.meter.RegisterCallback(b.observe, b.state)
-			handle(err)
-			b.callback = cb
-		}
-	}
-	var once sync.Once
-	return func() { once.Do(func() { b.unregister(reg) }) }
+// own returns the callCtx of this bridge nearest to ctx, if any.
+func (b *bridge) own(ctx context.Context) *callCtx {
+	c, _ := ctx.Value(b).(*callCtx)
+	return c
 }
 
-func (b *bridge) unregister(reg *registration) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if reg.state != nil {
-		old := *b.regs.Load()
-		regs := make([]*registration, 0, len(old))
-		for _, r := range old {
-			if r != reg {
-				regs = append(regs, r)
-			}
-		}
-		b.regs.Store(&regs)
-		if len(regs) == 0 && b.callback != nil {
-			handle(b.callback.Unregister())
-			b.callback = nil
-		}
+// noSpan returns the context of a call without a span of this bridge's:
+// ctx itself, unless ctx belongs to another call of this bridge, whose span
+// CallEnd must then leave alone.
+func (b *bridge) noSpan(ctx context.Context) context.Context {
+	if b.own(ctx) == nil {
+		return ctx
 	}
-	reg.tel.refs--
-	if reg.tel.refs == 0 {
-		old := *b.tels.Load()
-		m := make(map[string]*breakerTel, len(old))
-		for k, v := range old {
-			if v != reg.tel {
-				m[k] = v
-			}
-		}
-		b.tels.Store(&m)
-	}
+	return &callCtx{Context: ctx, b: b}
 }
-
-// observe reports every state of every registered breaker: 1 for the
-// state it is in, 0 for the others.
-func (b *bridge) observe(_ context.Context, o metric.Observer) error {
-	for _, r := range *b.regs.Load() {
-		cur := r.state()
-		for _, s := range sdk.States() {
-			var v int64
-			if s == cur {
-				v = 1
-			}
-			o.ObserveInt64(b.state, v, r.tel.stateObs[s]...)
-		}
-	}
-	return nil
-}
-
-// skipKey marks the context of a call that has no span of the bridge's:
-// the filter skipped it, or starting it panicked. Its value is the span that
-// was current then, so that CallEnd leaves that span alone.
-type skipKey struct{}
 
 func (b *bridge) callStart(ctx context.Context, info sdk.CallStart) (out context.Context) {
 	defer func() {
-		// A panicking span name formatter, filter or sampler: the call
-		// goes on without a span, and CallEnd must not end the caller's.
+		// A panicking filter or sampler: the call goes on without a span.
 		if r := recover(); r != nil {
-			b.marks.Store(true)
-			out = context.WithValue(ctx, skipKey{}, trace.SpanFromContext(ctx))
+			out = b.noSpan(ctx)
 			otel.Handle(fmt.Errorf("otelbridge: starting the span of a call to breaker %q panicked: %v", info.Name, r))
 		}
 	}()
-	if b.cfg.filter != nil && !b.cfg.filter(ctx, info.Name) {
-		return context.WithValue(ctx, skipKey{}, trace.SpanFromContext(ctx))
+	if !b.tracing() {
+		// No span can record, and none of ours is in ctx (none ever was).
+		return ctx
 	}
-	t := b.tel(info.Name)
-	ctx, _ = b.tracer.Start(ctx, t.spanName, t.startOpts(info.State)...)
-	return ctx
+	if b.cfg.filter != nil && !b.cfg.filter(ctx, info.Name) {
+		return b.noSpan(ctx)
+	}
+	t := b.tel(info.Name, info.Key)
+	if info.Rejected && !t.sampleRejected() {
+		return b.noSpan(ctx)
+	}
+	sctx, span := b.tracer.Start(ctx, t.spanName, t.startOpts(info.State)...)
+	if !span.IsRecording() {
+		// Nothing to end. A span that only carries the caller's span
+		// context (the no-op tracers) adds nothing to ctx either.
+		if span.SpanContext().Equal(trace.SpanContextFromContext(ctx)) {
+			sctx = ctx
+		}
+		return b.noSpan(sctx)
+	}
+	return &callCtx{Context: sctx, b: b, span: span, tel: t}
 }
 
 func (b *bridge) callEnd(ctx context.Context, info sdk.CallEnd) {
-	t := b.tel(info.Name)
-	span := trace.SpanFromContext(ctx)
-	if b.cfg.filter != nil || b.marks.Load() {
-		if parent, ok := ctx.Value(skipKey{}).(trace.Span); ok && parent.SpanContext().Equal(span.SpanContext()) {
-			span = nil
-		}
+	var c *callCtx
+	if b.tracing() {
+		c = b.own(ctx)
 	}
-	recording := span != nil && span.IsRecording()
+	var span trace.Span
+	var t *breakerTel
+	mctx := ctx // the context of the measurements: the span's, for exemplars
+	if c != nil {
+		span, t, mctx = c.span, c.tel, c
+	}
+	countCalls := b.calls.Enabled(mctx)
+	recordDuration := info.Outcome != sdk.OutcomeRejected && b.duration.Enabled(mctx)
+	if span == nil && !countCalls && !recordDuration {
+		return // nothing records: no lookup, no error.type
+	}
+	if t == nil {
+		t = b.tel(info.Name, info.Key)
+	}
+	s := t.series
 
-	failed := info.Outcome != sdk.OutcomeSuccess
 	var et *errTypeTel
-	if failed && (recording || b.calls.Enabled(ctx)) {
-		v := ErrorTypeOther
-		if info.Panicked {
-			v = ErrorTypePanic
-		} else if info.Err != nil {
-			v = errorType(info.Err, b.cfg.errorType)
+	if info.Outcome != sdk.OutcomeSuccess {
+		et = s.errType(b.errorTypeOf(t, info))
+	}
+	// Metrics first, so that nothing on the span's path can lose them.
+	if countCalls {
+		if et == nil {
+			b.calls.Add(mctx, 1, s.successOpts(info.State)...)
+		} else {
+			b.calls.Add(mctx, 1, s.callsErr(et, info.State, info.Outcome, info.Decision)...)
 		}
-		et = t.errType(v)
 	}
+	if recordDuration {
+		b.duration.Record(mctx, info.Duration.Seconds(), s.durationOpts(info.State, info.Outcome, info.Decision)...)
+	}
+	if span != nil {
+		b.endSpan(t, span, info, et)
+	}
+}
 
-	// Metrics first, while the span is current, so that no user func on
-	// the span's path can lose them.
+// errorTypeOf derives the error.type of a failed call. Whatever fails while
+// deriving it (a panicking WithErrorType func, an ErrorType method of a
+// typed nil) gives _OTHER, reported through otel.Handle.
+func (b *bridge) errorTypeOf(t *breakerTel, info sdk.CallEnd) (v string) {
 	switch {
-	case !failed:
-		b.calls.Add(ctx, 1, t.successOpts(info.State)...)
-	case et != nil:
-		b.calls.Add(ctx, 1, t.callsErr(et, info.State, info.Outcome, info.Decision)...)
+	case info.Panicked:
+		return ErrorTypePanic
+	case info.Err == nil:
+		return ErrorTypeOther
 	}
-	if info.Outcome != sdk.OutcomeRejected {
-		b.duration.Record(ctx, info.Duration.Seconds(), t.durationOpts(info.Outcome, info.Decision)...)
-	}
-
-	if recording {
-		endSpan(span, info, et, b.cfg.spanStatus)
-	} else if span != nil {
-		span.End()
-	}
+	defer func() {
+		if r := recover(); r != nil {
+			v = ErrorTypeOther
+			t.reportOnce(fmt.Errorf("otelbridge: deriving the error.type of a call to breaker %q panicked (reporting %q; reported once per breaker): %v",
+				info.Name, ErrorTypeOther, r))
+		}
+	}()
+	return errorType(info.Err, b.cfg.errorType)
 }
 
 // endSpan sets the end attributes and the status of a recording span and
 // ends it.
-func endSpan(span trace.Span, info sdk.CallEnd, et *errTypeTel, status func(sdk.CallEnd) (codes.Code, string)) {
-	defer span.End() // even if status panics
-	if info.Outcome == sdk.OutcomeSuccess && status == nil {
+func (b *bridge) endSpan(t *breakerTel, span trace.Span, info sdk.CallEnd, et *errTypeTel) {
+	defer span.End()
+	if info.Outcome == sdk.OutcomeSuccess && b.cfg.spanStatus == nil {
 		span.SetAttributes(successEndAttrs...)
 		return
 	}
@@ -288,12 +321,25 @@ func endSpan(span trace.Span, info sdk.CallEnd, et *errTypeTel, status func(sdk.
 		attrs = append(attrs, et.kv)
 	}
 	span.SetAttributes(attrs...)
-	if status == nil {
-		status = DefaultSpanStatus
-	}
-	if code, desc := status(info); code != codes.Unset {
+	if code, desc := b.status(t, info); code != codes.Unset {
 		span.SetStatus(code, desc)
 	}
+}
+
+// status applies the span status rule; a panicking rule gives the default
+// status, reported through otel.Handle.
+func (b *bridge) status(t *breakerTel, info sdk.CallEnd) (code codes.Code, desc string) {
+	f := b.cfg.spanStatus
+	if f == nil {
+		return DefaultSpanStatus(info)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			code, desc = DefaultSpanStatus(info)
+			t.reportOnce(fmt.Errorf("otelbridge: the span status rule panicked for breaker %q (using the default; reported once per breaker): %v", info.Name, r))
+		}
+	}()
+	return f(info)
 }
 
 // successEndAttrs are the end attributes of a successful call; the span
@@ -303,7 +349,8 @@ var successEndAttrs = []attribute.KeyValue{OutcomeKey.String(sdk.OutcomeSuccess.
 // DefaultSpanStatus is the bridge's default status rule, for use inside a
 // [WithSpanStatus] function: codes.Unset for a success; codes.Error
 // otherwise, described by the error's message, or by "panic: <value>" for a
-// panic.
+// panic. An Error method that panics (a typed nil pointer's, say) gives
+// the description fmt prints for the error.
 func DefaultSpanStatus(info sdk.CallEnd) (codes.Code, string) {
 	switch {
 	case info.Outcome == sdk.OutcomeSuccess:
@@ -311,26 +358,50 @@ func DefaultSpanStatus(info sdk.CallEnd) (codes.Code, string) {
 	case info.Panicked:
 		return codes.Error, fmt.Sprint("panic: ", info.PanicValue)
 	case info.Err != nil:
-		return codes.Error, info.Err.Error()
+		return codes.Error, errorMessage(info.Err)
 	}
 	return codes.Error, info.Outcome.String()
 }
 
+// errorMessage returns err.Error(), or what fmt prints for err if Error
+// panics ("<nil>" for a nil pointer receiver).
+func errorMessage(err error) (msg string) {
+	defer func() {
+		if recover() != nil {
+			msg = fmt.Sprint(err)
+		}
+	}()
+	return err.Error()
+}
+
 func (b *bridge) stateChange(ctx context.Context, tr sdk.Transition) {
-	t := b.tel(tr.Name)
-	b.transitions.Add(ctx, 1, t.transitionOpts(tr.From, tr.To)...)
-	span := trace.SpanFromContext(ctx)
+	t := b.tel(tr.Name, tr.Key)
+	b.transitions.Add(ctx, 1, t.series.transitionOpts(tr.From, tr.To)...)
+	// The event goes to the span of the call that caused the transition;
+	// a manual transition's, or one of a call without a span of ours, to
+	// the span in the context, if any.
+	var span trace.Span
+	if c := b.own(ctx); c != nil && c.span != nil && tr.Reason != sdk.ReasonManual {
+		span = c.span
+	} else {
+		span = trace.SpanFromContext(ctx)
+	}
 	if !span.IsRecording() {
 		return
 	}
-	opts := []trace.EventOption{trace.WithAttributes(
-		NameKey.String(tr.Name),
+	attrs := make([]attribute.KeyValue, 0, 7)
+	attrs = append(attrs, NameKey.String(tr.Name))
+	if tr.Key != "" {
+		attrs = append(attrs, KeyKey.String(tr.Key))
+	}
+	attrs = append(attrs,
 		prevStateKV(tr.From),
 		stateKV(tr.To),
 		reasonKV(tr.Reason),
 		WindowCallsKey.Int(tr.Window.Calls),
 		WindowFailuresKey.Int(tr.Window.Failures),
-	)}
+	)
+	opts := []trace.EventOption{trace.WithAttributes(attrs...)}
 	if !tr.At.IsZero() {
 		opts = append(opts, trace.WithTimestamp(tr.At))
 	}

@@ -77,7 +77,7 @@ func TestCallOutcomes(t *testing.T) {
 			},
 			wantCode:  codes.Unset,
 			wantCalls: attrs(name("payments"), state("closed"), outcome("success")),
-			wantDur:   attrs(name("payments"), outcome("success")),
+			wantDur:   attrs(name("payments"), state("closed"), outcome("success")),
 		},
 		{
 			name:  "counted error",
@@ -92,7 +92,7 @@ func TestCallOutcomes(t *testing.T) {
 			wantCode:  codes.Error,
 			wantDesc:  "upstream answered 503",
 			wantCalls: attrs(name("payments"), state("closed"), outcome("error"), decision("counted"), errorType("503")),
-			wantDur:   attrs(name("payments"), outcome("error"), decision("counted")),
+			wantDur:   attrs(name("payments"), state("closed"), outcome("error"), decision("counted")),
 		},
 		{
 			name:  "ignored error",
@@ -107,7 +107,7 @@ func TestCallOutcomes(t *testing.T) {
 			wantCode:  codes.Error,
 			wantDesc:  "get user: upstream answered 404",
 			wantCalls: attrs(name("payments"), state("half_open"), outcome("error"), decision("ignored"), errorType("404")),
-			wantDur:   attrs(name("payments"), outcome("error"), decision("ignored")),
+			wantDur:   attrs(name("payments"), state("half_open"), outcome("error"), decision("ignored")),
 		},
 		{
 			name:  "caller cancelled",
@@ -122,7 +122,7 @@ func TestCallOutcomes(t *testing.T) {
 			wantCode:  codes.Error,
 			wantDesc:  "context canceled",
 			wantCalls: attrs(name("payments"), state("closed"), outcome("error"), decision("ignored"), errorType("context_canceled")),
-			wantDur:   attrs(name("payments"), outcome("error"), decision("ignored")),
+			wantDur:   attrs(name("payments"), state("closed"), outcome("error"), decision("ignored")),
 		},
 		{
 			name:  "rejected open",
@@ -173,7 +173,7 @@ func TestCallOutcomes(t *testing.T) {
 			wantCode:  codes.Error,
 			wantDesc:  "panic: boom",
 			wantCalls: attrs(name("payments"), state("closed"), outcome("error"), decision("counted"), errorType("panic")),
-			wantDur:   attrs(name("payments"), outcome("error"), decision("counted")),
+			wantDur:   attrs(name("payments"), state("closed"), outcome("error"), decision("counted")),
 		},
 	}
 	for _, tt := range tests {
@@ -329,7 +329,7 @@ func TestTwoBreakersKeptApart(t *testing.T) {
 		testutil.Key(name("a"), state("closed"), outcome("success")):                                   3,
 		testutil.Key(name("b"), state("open"), outcome("rejected"), errorType("circuit_breaker_open")): 1,
 	}, testutil.Int64Sums(rm, otelbridge.CallsMetric))
-	assert.Equal(t, map[string]uint64{testutil.Key(name("a"), outcome("success")): 3},
+	assert.Equal(t, map[string]uint64{testutil.Key(name("a"), state("closed"), outcome("success")): 3},
 		testutil.HistogramCounts(rm, otelbridge.CallDurationMetric))
 	assert.Equal(t, map[string]int64{testutil.Key(name("b"), prevState("closed"), state("open")): 1},
 		testutil.Int64Sums(rm, otelbridge.TransitionsMetric))
@@ -458,11 +458,11 @@ func TestPanickingOptions(t *testing.T) {
 	h = newHooks(tel, otelbridge.WithSpanNameFormatter(func(string) string { panic("formatter") }))
 	call(ctx, h, sdk.CallStart{Name: "b"}, sdk.CallEnd{Outcome: sdk.OutcomeSuccess}, nil)
 
-	// A panicking status rule: the span ends all the same.
+	// A panicking status rule: the default status, and the span ends.
 	h = newHooks(tel, otelbridge.WithSpanStatus(func(sdk.CallEnd) (codes.Code, string) { panic("status") }))
-	assert.Panics(t, func() {
-		call(ctx, h, sdk.CallStart{Name: "c"}, sdk.CallEnd{Outcome: sdk.OutcomeSuccess}, nil)
-	}, "the breaker recovers it")
+	assert.NotPanics(t, func() {
+		call(ctx, h, sdk.CallStart{Name: "c"}, sdk.CallEnd{Outcome: sdk.OutcomeError, Err: testutil.ErrPlain}, nil)
+	})
 	parent.End()
 
 	var names []string
@@ -474,5 +474,8 @@ func TestPanickingOptions(t *testing.T) {
 	assert.Equal(t, []string{
 		`otelbridge: starting the span of a call to breaker "a" panicked: filter`,
 		`otelbridge: the span name formatter panicked for breaker "b": formatter`,
+		`otelbridge: the span status rule panicked for breaker "c" (using the default; reported once per breaker): status`,
 	}, handled)
+	c := tel.Ended()[1]
+	assert.Equal(t, sdktrace.Status{Code: codes.Error, Description: "plain failure"}, c.Status())
 }

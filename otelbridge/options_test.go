@@ -69,7 +69,7 @@ func TestWithSpanAndMetricAttributes(t *testing.T) {
 			assert.Contains(t, k, "circuit_breaker.name=payments", m)
 		}
 	}
-	_, ok := testutil.HistogramPoint(rm, otelbridge.CallDurationMetric, region, name("payments"), outcome("error"), decision("counted"))
+	_, ok := testutil.HistogramPoint(rm, otelbridge.CallDurationMetric, region, name("payments"), state("closed"), outcome("error"), decision("counted"))
 	assert.True(t, ok)
 }
 

@@ -45,4 +45,9 @@ type Registration struct {
 	// State returns the breaker's current state. It is safe to call at any
 	// time from any goroutine, and cheap (one atomic load).
 	State func() State
+	// Window returns a snapshot of the breaker's window, for gauges read at
+	// collection time; nil when the breaker does not provide one. It is safe
+	// to call at any time from any goroutine; it may take the breaker's lock
+	// briefly, never a hook's.
+	Window func() WindowSnapshot
 }
