@@ -12,9 +12,12 @@ import (
 // The dependency answers what the request's do parameter asks for, so
 // that a replica's script decides the mix: "ok" (200), an HTTP status code
 // ("404", "503", ...), "stall" (no answer until the caller gives up, at
-// most maxStall) or "poison" (200 with a body that makes the replica's
-// decoder panic).
+// most maxStall) or "poison" (200 with a header that makes the replica's
+// transport panic).
 const maxStall = 2 * time.Second
+
+// poisonHeader marks a poisoned response.
+const poisonHeader = "X-E2e-Poison"
 
 func newDependency(t testing.TB) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -22,7 +25,8 @@ func newDependency(t testing.TB) *httptest.Server {
 		case "ok":
 			_, _ = io.WriteString(w, "ok")
 		case "poison":
-			_, _ = io.WriteString(w, "poison")
+			w.Header().Set(poisonHeader, "1")
+			_, _ = io.WriteString(w, "ok")
 		case "stall":
 			select {
 			case <-r.Context().Done():

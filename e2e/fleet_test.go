@@ -150,6 +150,24 @@ func checkInstance(t *testing.T, c *checks, e *env, tr, first *truth) {
 		return stateValues(v), err
 	})
 
+	// The window gauges at the last export: the window as the breaker's
+	// Info had it when that flush began.
+	wantWindow := map[string]float64{"calls": float64(tr.Window.Calls), "failure_streak": float64(tr.Window.Streak)}
+	if tr.Window.FailureRate >= 0 {
+		wantWindow["failure_rate"] = tr.Window.FailureRate
+		wantWindow["slow_rate"] = tr.Window.SlowRate
+	}
+	if tr.WindowReported {
+		c.eventually("prometheus", "window gauges at the last export", inst, wantWindow, func() (map[string]float64, error) {
+			return windowGauges(e.prom, sel)
+		})
+	} else {
+		// The breaker of this build gives its hooks no window snapshot
+		// (sdk.Registration.Window is nil), so the bridge has no window
+		// to report; nothing to compare.
+		t.Logf("%s: the breaker reports no window to its hooks; window gauges not compared", inst)
+	}
+
 	// Exemplars of the duration histogram point at spans the Collector
 	// delivered.
 	ids := map[string]bool{}
@@ -194,4 +212,24 @@ func stateValues(v []sample) map[string]float64 {
 		m[s.Metric["circuit_breaker_state"]] += s.value()
 	}
 	return m
+}
+
+// windowGauges reads the window gauges of the series sel.
+func windowGauges(p *prometheus, sel string) (map[string]float64, error) {
+	m := map[string]float64{}
+	for name, q := range map[string]string{
+		"calls":          `circuit_breaker_window_calls` + sel,
+		"failure_rate":   `circuit_breaker_window_failure_rate_ratio` + sel,
+		"slow_rate":      `circuit_breaker_window_slow_rate_ratio` + sel,
+		"failure_streak": `circuit_breaker_failure_streak` + sel,
+	} {
+		v, err := p.query(q, time.Time{})
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range v {
+			m[name] += s.value()
+		}
+	}
+	return m, nil
 }

@@ -8,11 +8,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/fluxgate/fluxgate/breakerhttp"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -26,7 +29,6 @@ import (
 	"github.com/fluxgate/fluxgate/otelbridge"
 	"github.com/fluxgate/fluxgate/sdk"
 	"github.com/fluxgate/fluxgate/sdk/breaker"
-	"github.com/fluxgate/fluxgate/sdk/tracker"
 )
 
 // replicaEnv holds the JSON replicaConfig of a test binary started as a
@@ -73,45 +75,39 @@ type transitionRecord struct {
 
 // truth is a replica's ground truth at a flush.
 type truth struct {
-	Instance      string
-	Calls         []callRecord
-	Transitions   []transitionRecord
-	State         string // of the breaker when the flush began
-	Flushes       int    // flushes done, this one included
-	FailedFlushes []int  // the batches whose flush failed
-	ConstructedAt time.Time
-	FlushError    string // of this flush
-	ExportErrors  int    // errors the SDK reported through otel.Handle
+	Instance    string
+	Calls       []callRecord
+	Transitions []transitionRecord
+	Key         string // of the breaker in its group: the dependency's host
+	State       string // of the breaker when the flush began
+	Window      windowTruth
+	// WindowReported is whether the breaker gives its hooks a window
+	// snapshot at registration, which the bridge's window gauges read.
+	WindowReported bool
+	Flushes        int   // flushes done, this one included
+	FailedFlushes  []int // the batches whose flush failed
+	ConstructedAt  time.Time
+	FlushError     string // of this flush
+	ExportErrors   int    // errors the SDK reported through otel.Handle
 }
+
+// windowTruth is the breaker's window when a flush began.
+type windowTruth struct {
+	Calls       int
+	FailureRate float64 // -1 while the window is empty
+	SlowRate    float64 // of slowThreshold; -1 while the window is empty
+	Streak      int
+}
+
+// slowThreshold is the slow-call threshold of the replicas' tripper; no
+// call takes that long, so its slow rate is 0 but reported.
+const slowThreshold = time.Second
 
 // replicaMsg is a line a replica writes on its stdout.
 type replicaMsg struct {
 	Kind  string // "call", "ran", "truth"
 	Seq   int    `json:",omitempty"`
 	Truth *truth `json:",omitempty"`
-}
-
-// statusError is an HTTP response with a status code of 400 or more; its
-// ErrorType is the code, as breakerhttp's is.
-type statusError struct{ Code int }
-
-func (e *statusError) Error() string     { return "dependency answered " + strconv.Itoa(e.Code) }
-func (e *statusError) ErrorType() string { return strconv.Itoa(e.Code) }
-
-func statusIn(lo, hi int) func(context.Context, error) bool {
-	return func(_ context.Context, err error) bool {
-		var se *statusError
-		return errors.As(err, &se) && se.Code >= lo && se.Code <= hi
-	}
-}
-
-// newTracker ignores 4xx answers (rule client_error) and counts 5xx
-// answers (server_error) and timeouts (timeout).
-func newTracker() *tracker.Rule {
-	clientErr := tracker.Named("client_error", tracker.Custom(statusIn(400, 499)))
-	serverErr := tracker.Named("server_error", tracker.Custom(statusIn(500, 599)))
-	timeout := tracker.Named("timeout", tracker.Is(context.DeadlineExceeded))
-	return clientErr.Not().And(serverErr.Or(timeout))
 }
 
 // plan is what the script asks the dependency to do for call seq.
@@ -137,7 +133,8 @@ func (c *replicaConfig) plan(seq int) string {
 // replica is the state of a replica process.
 type replica struct {
 	cfg    replicaConfig
-	b      *breaker.Breaker
+	group  *breaker.Group
+	b      *breaker.Breaker // the group's breaker of the dependency's host
 	tp     *sdktrace.TracerProvider
 	mp     *sdkmetric.MeterProvider
 	tracer trace.Tracer
@@ -186,7 +183,7 @@ func runReplica(cfgJSON string) int {
 			emit(replicaMsg{Kind: "truth", Truth: r.flush(ctx)})
 		case "quit":
 			t := r.flush(ctx)
-			r.b.Close()
+			r.group.Close()
 			shutdown, cancel := context.WithTimeout(ctx, 5*time.Second)
 			_ = r.tp.Shutdown(shutdown)
 			_ = r.mp.Shutdown(shutdown)
@@ -242,11 +239,15 @@ func newReplica(cfg replicaConfig) (*replica, error) {
 		sdkmetric.WithReader(sdkmetric.NewPeriodicReader(mexp, sdkmetric.WithInterval(interval))),
 	)
 	r.tracer = r.tp.Tracer("github.com/fluxgate/fluxgate/e2e")
-	r.client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
 
 	// The replica's own hook: the transitions as the breaker reports them,
 	// with the span of the call that caused them.
-	truthHooks := sdk.Hooks{StateChange: func(ctx context.Context, tr sdk.Transition) {
+	truthHooks := sdk.Hooks{Register: func(reg sdk.Registration) func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.truth.WindowReported = reg.Window != nil
+		return func() {}
+	}, StateChange: func(ctx context.Context, tr sdk.Transition) {
 		sc := trace.SpanContextFromContext(ctx)
 		r.mu.Lock()
 		defer r.mu.Unlock()
@@ -255,19 +256,52 @@ func newReplica(cfg replicaConfig) (*replica, error) {
 			From: tr.From.String(), To: tr.To.String(), Batch: r.truth.Flushes,
 		})
 	}}
-	r.b, err = breaker.New(breakerName,
+	// One breaker per dependency host, through breakerhttp: the spans and
+	// metrics carry the host as circuit_breaker.key.
+	r.group, err = breaker.NewGroup(breakerName,
 		breaker.WithWindow(breaker.CountWindow(20)),
-		breaker.WithTracker(newTracker()),
-		breaker.WithTripper(breaker.Closed().And(breaker.MinRequests(8)).And(breaker.FailureRate(0.5)).
+		breaker.WithTracker(breakerhttp.DefaultTracker()),
+		breaker.WithTripper(breaker.Closed().And(breaker.MinRequests(8)).
+			And(breaker.FailureRate(0.5).Or(breaker.SlowRate(1, slowThreshold))).
 			Or(breaker.HalfOpened().And(breaker.FailureStreak(1)))),
 		breaker.WithRetry(breaker.Cooldown(cfg.Cooldown, 0)),
 		breaker.WithPermit(breaker.All()),
 		breaker.WithHooks(
-			otelbridge.Hooks(otelbridge.WithTracerProvider(r.tp), otelbridge.WithMeterProvider(r.mp)),
+			// Every rejected call gets a span, so that spans and calls
+			// match one to one (the default is one a second).
+			otelbridge.Hooks(otelbridge.WithTracerProvider(r.tp), otelbridge.WithMeterProvider(r.mp),
+				otelbridge.WithRejectedSpanInterval(0)),
 			truthHooks,
 		),
 	)
-	return r, err
+	if err != nil {
+		return nil, err
+	}
+	u, err := url.Parse(cfg.Dependency)
+	if err != nil {
+		return nil, err
+	}
+	r.truth.Key = u.Host
+	// Built now, so that the state gauge reports it from before the first
+	// call on.
+	if r.b, err = r.group.Get(u.Host); err != nil {
+		return nil, err
+	}
+	r.client = &http.Client{Transport: breakerhttp.NewGroupTransport(verifier{http.DefaultTransport}, r.group, breakerhttp.Host)}
+	return r, nil
+}
+
+// verifier is the replica's inner RoundTripper; it panics on a response
+// with a poisoned header, as a buggy response-signature check would.
+type verifier struct{ next http.RoundTripper }
+
+func (v verifier) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := v.next.RoundTrip(req)
+	if err == nil && resp.Header.Get(poisonHeader) != "" {
+		resp.Body.Close()
+		panic("e2e: poisoned response")
+	}
+	return resp, err
 }
 
 // call makes the next call of the script and records what the caller saw.
@@ -281,24 +315,23 @@ func (r *replica) call(ctx context.Context) int {
 
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
 	defer cancel()
-	err, panicked := r.do(ctx, r.cfg.plan(seq))
+	code, err, panicked := r.do(ctx, r.cfg.plan(seq))
 	var npe breaker.NotPermittedError
-	var se *statusError
 	switch {
 	case panicked:
 		rec.Class, rec.ErrorType = "panic", otelbridge.ErrorTypePanic
-	case err == nil:
-		rec.Class = "ok"
 	case errors.As(err, &npe):
 		rec.Class, rec.ErrorType = "rejected", npe.ErrorType()
-	case errors.As(err, &se) && se.Code < 500:
-		rec.Class, rec.ErrorType = "client_error", se.ErrorType()
-	case errors.As(err, &se):
-		rec.Class, rec.ErrorType = "server_error", se.ErrorType()
 	case errors.Is(err, context.DeadlineExceeded):
 		rec.Class, rec.ErrorType = "timeout", otelbridge.ErrorTypeDeadlineExceeded
-	default:
+	case err != nil:
 		rec.Class, rec.ErrorType = "other", err.Error()
+	case code >= 500:
+		rec.Class, rec.ErrorType = "server_error", strconv.Itoa(code)
+	case code >= 400:
+		rec.Class, rec.ErrorType = "client_error", strconv.Itoa(code)
+	default:
+		rec.Class = "ok"
 	}
 	r.mu.Lock()
 	rec.Batch = r.truth.Flushes
@@ -307,43 +340,28 @@ func (r *replica) call(ctx context.Context) int {
 	return seq
 }
 
-// do calls the dependency through the breaker; a panic of the decoder is
-// recovered here, after the breaker recorded it.
-func (r *replica) do(ctx context.Context, plan string) (err error, panicked bool) {
+// do sends one request to the dependency and reads the answer; a panic
+// of the client's transport is recovered here, after the breaker recorded
+// it.
+func (r *replica) do(ctx context.Context, plan string) (code int, err error, panicked bool) {
 	defer func() {
 		if v := recover(); v != nil {
 			panicked = true
 		}
 	}()
-	_, err = breaker.Execute(ctx, r.b, func(ctx context.Context) (string, error) {
-		return r.get(ctx, plan)
-	})
-	return err, false
-}
-
-// get is the protected call: one request to the dependency, its answer
-// decoded.
-func (r *replica) get(ctx context.Context, plan string) (string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.cfg.Dependency+"?do="+plan, nil)
 	if err != nil {
-		return "", err
+		return 0, err, false
 	}
 	resp, err := r.client.Do(req)
 	if err != nil {
-		return "", err
+		return 0, err, false
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return "", err
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		return 0, err, false
 	}
-	if resp.StatusCode >= 400 {
-		return "", &statusError{Code: resp.StatusCode}
-	}
-	if string(body) == "poison" {
-		panic("e2e: the dependency's reply is poisoned")
-	}
-	return string(body), nil
+	return resp.StatusCode, nil, false
 }
 
 // flush exports every span and the metrics now, and returns the ground
@@ -352,7 +370,15 @@ func (r *replica) flush(ctx context.Context) *truth {
 	r.mu.Lock()
 	batch := r.truth.Flushes
 	r.truth.Flushes++
-	r.truth.State = r.b.State().String()
+	info := r.b.Info()
+	r.truth.State = info.State.String()
+	r.truth.Window = windowTruth{Calls: info.Metric.TotalCount, FailureRate: -1, SlowRate: -1, Streak: info.ConsecutiveFailures}
+	if v, ok := info.Metric.FailureRate(); ok {
+		r.truth.Window.FailureRate = v
+	}
+	if v, ok := info.Metric.SlowRate(slowThreshold); ok {
+		r.truth.Window.SlowRate = v
+	}
 	r.mu.Unlock()
 
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)

@@ -40,7 +40,7 @@ func checkSpans(c *checks, tr *truth, spans []span) {
 			bad = append(bad, fmt.Sprintf("call %d (%s): %d breaker spans", call.Seq, call.Class, len(got)))
 			continue
 		}
-		if d := spanMismatch(got[0], call); d != "" {
+		if d := spanMismatch(got[0], call, tr.Key); d != "" {
 			bad = append(bad, fmt.Sprintf("call %d (%s): %s", call.Seq, call.Class, d))
 			continue
 		}
@@ -111,13 +111,14 @@ func checkSpans(c *checks, tr *truth, spans []span) {
 
 // spanMismatch describes how a breaker span differs from what its call
 // implies, or returns "".
-func spanMismatch(s span, call callRecord) string {
+func spanMismatch(s span, call callRecord, key string) string {
 	e, ok := classes[call.Class]
 	if !ok {
 		return "the caller saw an unexpected result: " + call.ErrorType
 	}
 	want := map[string]string{
 		string(otelbridge.NameKey):      breakerName,
+		string(otelbridge.KeyKey):       key,
 		string(otelbridge.OutcomeKey):   e.outcome,
 		string(otelbridge.DecisionKey):  e.decision,
 		string(otelbridge.RuleKey):      e.rule,

@@ -3,6 +3,8 @@ package e2e
 import (
 	"slices"
 
+	"github.com/fluxgate/fluxgate/breakerhttp"
+
 	"github.com/fluxgate/fluxgate/otelbridge"
 	"github.com/fluxgate/fluxgate/sdk/breaker"
 )
@@ -12,14 +14,15 @@ type expectation struct {
 	outcome, decision, rule string
 }
 
-// classes maps what a caller saw to what the bridge must report: 4xx
-// answers are ignored by the rule client_error, 5xx and timeouts counted by
-// server_error and timeout, panics counted by the breaker itself.
+// classes maps what a caller saw to what the bridge must report, with
+// breakerhttp's default tracker: 4xx answers are ignored (rule
+// http_other), 5xx answers and timeouts counted (http_5xx, timeout),
+// panics counted by the breaker itself.
 var classes = map[string]expectation{
 	"ok":           {outcome: "success"},
-	"client_error": {outcome: "error", decision: "ignored", rule: "client_error"},
-	"server_error": {outcome: "error", decision: "counted", rule: "server_error"},
-	"timeout":      {outcome: "error", decision: "counted", rule: "timeout"},
+	"client_error": {outcome: "error", decision: "ignored", rule: breakerhttp.RuleOther},
+	"server_error": {outcome: "error", decision: "counted", rule: breakerhttp.RuleServerError},
+	"timeout":      {outcome: "error", decision: "counted", rule: breakerhttp.RuleTimeout},
 	"panic":        {outcome: "error", decision: "counted", rule: breaker.RulePanic},
 	"rejected":     {outcome: "rejected"},
 }
