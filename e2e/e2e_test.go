@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"path/filepath"
 	"testing"
 	"time"
 )
@@ -13,6 +12,9 @@ type env struct {
 	col  *collector
 	sink *spanSink
 	dep  string // URL of the dependency
+
+	open           *replicaProc // a replica whose breaker trips at the start and stays open
+	windowReported bool         // the breaker gives its hooks its window (see truth.WindowReported)
 }
 
 // replica returns the configuration of a replica of the fleet.
@@ -50,12 +52,8 @@ func TestEndToEnd(t *testing.T) {
 		bin, err := buildCollector(binDir)
 		buildDone <- built{bin, err}
 	}()
-	rules, err := filepath.Glob(filepath.Join("..", "dashboards", "rules", "*.rules.yml"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	e := &env{
-		prom: startPrometheus(t, rules),
+		prom: startPrometheus(t, ruleFiles(t)),
 		sink: newSpanSink(t),
 		dep:  newDependency(t).URL,
 	}
@@ -66,8 +64,20 @@ func TestEndToEnd(t *testing.T) {
 	t.Logf("Prometheus up and Collector built in %s", time.Since(begin).Round(100*time.Millisecond))
 	e.col = startCollector(t, b.bin, e.sink.url(), e.prom.url)
 
+	// The replica whose breaker stays open, for the alert rules: started
+	// first, so that its alert's 30 s "for" runs out while the fleet runs.
+	cfg := e.replica("replica-open", 0, time.Second)
+	cfg.Script, cfg.Cooldown = "failing", 10*time.Minute
+	e.open = startReplica(t, cfg)
+	check(t, e.open.startRun(20))
+	check(t, e.open.finishRun())
+
 	t.Run("fleet", func(t *testing.T) { testFleet(t, e) })
 	t.Run("collector_restart", func(t *testing.T) { testCollectorRestart(t, e) })
+	t.Run("alerts", func(t *testing.T) { testAlerts(t, e) })
+	t.Run("dashboard", func(t *testing.T) { testDashboard(t, e) })
+	_, err := e.open.quit()
+	check(t, err)
 	t.Logf("end-to-end run took %s", time.Since(begin).Round(100*time.Millisecond))
 }
 

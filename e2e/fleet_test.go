@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -60,6 +61,7 @@ func testFleet(t *testing.T, e *env) {
 	t.Logf("killed %s after %d calls it never exported (at least: it may have made one more)", victim.name, lost)
 
 	truths := map[string]*truth{victim.name: exported}
+	e.windowReported = exported.WindowReported
 	for _, r := range reps[:2] {
 		check(t, r.finishRun())
 		tr := must[*truth](t)(r.quit())
@@ -70,6 +72,11 @@ func testFleet(t *testing.T, e *env) {
 	}
 
 	c := &checks{}
+	names := make([]string, len(reps))
+	for i, r := range reps {
+		names[i] = r.name
+	}
+	fleet := fmt.Sprintf(`{job="checkout", instance=~%q}`, strings.Join(names, "|"))
 	fleetCalls := map[string]float64{}
 	fleetTransitions := map[string]float64{}
 	for _, r := range reps {
@@ -79,11 +86,11 @@ func testFleet(t *testing.T, e *env) {
 		checkInstance(t, c, e, tr, r.first)
 	}
 	c.eventually("prometheus", "calls by outcome/decision/error_type", "fleet", fleetCalls, func() (map[string]float64, error) {
-		return e.prom.counts(`sum by (circuit_breaker_outcome, circuit_breaker_decision, error_type) (circuit_breaker_calls_total{job="checkout"})`,
+		return e.prom.counts(`sum by (circuit_breaker_outcome, circuit_breaker_decision, error_type) (circuit_breaker_calls_total`+fleet+`)`,
 			"circuit_breaker_outcome", "circuit_breaker_decision", "error_type")
 	})
 	c.eventually("prometheus", "transitions by previous/new state", "fleet", fleetTransitions, func() (map[string]float64, error) {
-		return e.prom.counts(`sum by (circuit_breaker_previous_state, circuit_breaker_state) (circuit_breaker_transitions_total{job="checkout"})`,
+		return e.prom.counts(`sum by (circuit_breaker_previous_state, circuit_breaker_state) (circuit_breaker_transitions_total`+fleet+`)`,
 			"circuit_breaker_previous_state", "circuit_breaker_state")
 	})
 	c.report(t)
