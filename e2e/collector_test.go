@@ -145,13 +145,3 @@ func (c *collector) stop() {
 		p.stop(20 * time.Second)
 	}
 }
-
-// logs returns the tail of the running Collector's output.
-func (c *collector) logs() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.proc == nil {
-		return ""
-	}
-	return c.proc.tail()
-}

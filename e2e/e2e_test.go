@@ -35,9 +35,6 @@ func (e *env) replica(instance string, offset int, interval time.Duration) repli
 // TestEndToEnd starts Prometheus and the Collector once and runs the
 // sub-tests against them.
 func TestEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("the end-to-end test starts Prometheus and builds a Collector; skipped in -short mode")
-	}
 	begin := time.Now()
 
 	// Build the Collector while Prometheus is installed (if need be) and
