@@ -84,7 +84,7 @@ func stressRun(t *testing.T, wait time.Duration, goroutines, perGoroutine int) {
 	var transMu sync.Mutex
 	var trans []sdk.Transition
 	var b *Breaker
-	var nested atomic.Int64
+	var nestedTries, nested atomic.Int64
 	hooks := sdk.Hooks{
 		CallStart: func(ctx context.Context, info sdk.CallStart) context.Context {
 			id, _ := ctx.Value(stressIDKey{}).(int64)
@@ -113,7 +113,8 @@ func stressRun(t *testing.T, wait time.Duration, goroutines, perGoroutine int) {
 			c.mu.Unlock()
 			c.ends.Add(1)
 			// Now and then call back into the breaker from the hook.
-			if id%97 == 0 && nested.Add(1) < 200 {
+			if id%97 == 0 && nestedTries.Add(1) < 200 {
+				nested.Add(1)
 				nid := nextID.Add(1)
 				calls.Store(nid, &stressCall{})
 				_ = b.Do(context.WithValue(context.Background(), stressIDKey{}, nid), func(context.Context) error { return nil })
