@@ -211,7 +211,7 @@ func newBreaker(name, key string, cfg *config) *Breaker {
 	b.timedWindow = b.win.timed()
 	b.stateGen.Store(uint64(sdk.StateClosed))
 	for _, f := range s.register {
-		if un := safeRegister(f, sdk.Registration{Name: name, Key: key, State: b.State}); un != nil {
+		if un := safeRegister(f, sdk.Registration{Name: name, Key: key, State: b.State, Window: b.windowSnapshot}); un != nil {
 			b.unregister = append(b.unregister, un)
 		}
 	}
