@@ -378,6 +378,12 @@ func TestStreamClientContextEnds(t *testing.T) {
 			select {
 			case got := <-rec.ch:
 				assert.Equal(t, tc.want, verdictOf(t, got))
+				// The tracker saw the context's error, with the code gRPC
+				// gives it.
+				se, ok := got.Err.(*breakergrpc.StatusError)
+				require.True(t, ok, "%T", got.Err)
+				assert.Equal(t, se.Code(), status.Code(se))
+				assert.ErrorIs(t, se, ctx.Err())
 			case <-time.After(30 * time.Second): // a bound on a hang, not a timing
 				t.Fatal("the stream's call never ended")
 			}

@@ -107,10 +107,17 @@ func (s *testService) FullDuplexCall(stream grpc.BidiStreamingServer[testgrpc.St
 // startServer serves a testService on 127.0.0.1 until the test ends.
 func startServer(t testing.TB, opts ...grpc.ServerOption) (addr string, svc *testService) {
 	t.Helper()
+	addr, svc, _ = serve(t, opts...)
+	return addr, svc
+}
+
+// serve is startServer that also returns the server.
+func serve(t testing.TB, opts ...grpc.ServerOption) (addr string, svc *testService, srv *grpc.Server) {
+	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	svc = &testService{}
-	srv := grpc.NewServer(opts...)
+	srv = grpc.NewServer(opts...)
 	testgrpc.RegisterTestServiceServer(srv, svc)
 	served := make(chan struct{})
 	go func() {
@@ -121,7 +128,7 @@ func startServer(t testing.TB, opts ...grpc.ServerOption) (addr string, svc *tes
 		srv.Stop()
 		<-served
 	})
-	return lis.Addr().String(), svc
+	return lis.Addr().String(), svc, srv
 }
 
 // dial returns a client of the test service at addr, closed when the test

@@ -148,7 +148,7 @@ func TestServerSpans(t *testing.T) {
 		handlerSpans.Store(info.FullMethod, trace.SpanContextFromContext(ss.Context()))
 		return handler(srv, ss)
 	}
-	addr, _ := startServer(t,
+	addr, _, srv := serve(t,
 		grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(tel.tp))),
 		grpc.ChainUnaryInterceptor(breakergrpc.UnaryServerInterceptor(b), seeUnary),
 		grpc.ChainStreamInterceptor(breakergrpc.StreamServerInterceptor(b), seeStream))
@@ -159,6 +159,9 @@ func TestServerSpans(t *testing.T) {
 	s, err := client.StreamingOutputCall(t.Context(), &testgrpc.StreamingOutputCallRequest{})
 	require.NoError(t, err)
 	require.Equal(t, 0, drain(s.Recv))
+	// otelgrpc ends a server span after the status went out, so after the
+	// client saw it: wait for the server to finish its RPCs.
+	srv.GracefulStop()
 
 	cbs := tel.ended(breakerSpan)
 	require.Len(t, cbs, 2)
