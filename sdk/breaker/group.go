@@ -224,9 +224,10 @@ func (g *Group) lookup(key string, h uint64, pin bool) (*entry, *Breaker, error)
 		victims = g.evictOneLocked(now, victims)
 	}
 	var (
-		e   *entry
-		b   *Breaker
-		err error
+		e     *entry
+		b     *Breaker
+		err   error
+		fresh bool // the overflow breaker was built now
 	)
 	switch {
 	case g.live < g.maxKeys:
@@ -238,11 +239,19 @@ func (g *Group) lookup(key string, h uint64, pin bool) (*entry, *Breaker, error)
 		}
 		g.insertLocked(e)
 	case !pin:
-		b = g.overflowLocked()
+		fresh = g.overflow == nil
+		if fresh {
+			g.overflow = newBreaker(g.name, OverflowKey, g.cfg)
+		}
+		b = g.overflow
 	default:
 		err = fmt.Errorf("%w (group %q, %d keys; key %q)", ErrGroupFull, g.name, g.maxKeys, key)
 	}
 	g.mu.Unlock()
+	if fresh {
+		slog.Default().Warn("fluxgate: breaker group is at its key limit with no evictable entry; new keys share its overflow breaker",
+			slog.String("circuit_name", g.name), slog.Int("max_keys", g.maxKeys), slog.String("key", OverflowKey))
+	}
 	closeAll(victims)
 	return e, b, err
 }
@@ -288,16 +297,6 @@ func callKeyOptions(f func(string) []Option, key string) (opts []Option, err err
 		}
 	}()
 	return f(key), nil
-}
-
-// overflowLocked returns the overflow breaker, building it on first use.
-func (g *Group) overflowLocked() *Breaker {
-	if g.overflow == nil {
-		g.overflow = newBreaker(g.name, OverflowKey, g.cfg)
-		slog.Default().Warn("fluxgate: breaker group is at its key limit with no evictable entry; new keys share its overflow breaker",
-			slog.String("circuit_name", g.name), slog.Int("max_keys", g.maxKeys), slog.String("key", OverflowKey))
-	}
-	return g.overflow
 }
 
 // now is the time since the group was built.

@@ -26,8 +26,8 @@ func (g *Group) EvictIdle() int {
 
 // sweepIdleLocked looks at every entry once: an entry used since the last
 // sweep has its mark cleared and its idle time restarted now (the sweep
-// cannot tell when, within the time since the last sweep, it was used);
-// one idle for at least the idle time is evicted if it is evictable. The evicted
+// cannot tell when, since the last sweep, it was used); an entry idle for
+// at least the idle time is evicted if it is evictable. The evicted
 // breakers are appended to victims, to be closed once g.mu is released.
 func (g *Group) sweepIdleLocked(now time.Duration, victims []*Breaker) []*Breaker {
 	g.lastSweep = now
@@ -80,9 +80,9 @@ func (g *Group) evictOneLocked(now time.Duration, victims []*Breaker) []*Breaker
 
 // evictLocked evicts e from t if its breaker is evictable, no manual
 // command of the group is running on it, and no Get marked it used since
-// it was looked at: the mark and the eviction are decided by
-// one compare-and-swap, so a Get either sees the entry dead (and builds a
-// new breaker under the lock) or keeps it alive.
+// it was looked at: the mark and the eviction are decided by one
+// compare-and-swap, so a Get either sees the entry dead (and builds a new
+// breaker under the lock) or keeps it alive.
 func (g *Group) evictLocked(t *keyTable, e *entry) bool {
 	if e.pins > 0 || !e.b.evictable() || !e.flags.CompareAndSwap(0, entryDead) {
 		return false

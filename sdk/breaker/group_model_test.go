@@ -141,6 +141,7 @@ func (m *groupModel) lookup(t *rapid.T, key string, command bool, get func() (*b
 var errModel = errors.New("model failure")
 
 func TestGroupModel(t *testing.T) {
+	captureDefaultLog(t) // each group that overflows logs once
 	rapid.Check(t, func(t *rapid.T) {
 		maxKeys := rapid.IntRange(1, 5).Draw(t, "maxKeys")
 		g, err := breaker.NewGroup("model", breaker.WithMaxKeys(maxKeys), breaker.WithIdleTimeout(0),

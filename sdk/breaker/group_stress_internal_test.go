@@ -1,11 +1,14 @@
 package breaker
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -74,6 +77,11 @@ func TestGroupStress(t *testing.T) {
 			}
 		},
 	}
+	var logged bytes.Buffer
+	old := slog.Default()
+	t.Cleanup(func() { slog.SetDefault(old) })
+	slog.SetDefault(slog.New(slog.NewTextHandler(&logged, nil)))
+
 	g, err := NewGroup("stress",
 		WithMaxKeys(maxKeys),
 		WithIdleTimeout(time.Nanosecond), // every sweep may evict
@@ -217,6 +225,9 @@ func TestGroupStress(t *testing.T) {
 	mu.Unlock()
 	assert.Positive(t, evictions.Load(), "the test evicted nothing")
 	t.Logf("%d evictions, overflow used: %v", evictions.Load(), overflow)
+	if overflow {
+		assert.Equal(t, 1, strings.Count(logged.String(), "overflow breaker"), "the overflow is logged once")
+	}
 
 	g.Close()
 	mu.Lock()

@@ -182,6 +182,39 @@ func TestGroupGetBuildsOneBreakerPerKey(t *testing.T) {
 	assert.Equal(t, 3, g.Len())
 }
 
+// TestGroupConcurrentFirstGets checks that many goroutines getting the
+// same new keys at once build one breaker per key, registered once.
+func TestGroupConcurrentFirstGets(t *testing.T) {
+	reg := newRegistry()
+	g := mustGroup(t, breaker.WithHooks(reg.hooks()))
+	keys := []string{"a", "b", "c", ""}
+	got := make([][]*breaker.Breaker, 32)
+	var wg sync.WaitGroup
+	for i := range got {
+		wg.Go(func() {
+			for _, k := range keys {
+				b, err := g.Get(k)
+				if err != nil {
+					panic(err)
+				}
+				got[i] = append(got[i], b)
+			}
+		})
+	}
+	wg.Wait()
+	for i := range got {
+		for j, k := range keys {
+			assert.Same(t, got[0][j], got[i][j], "key %q", k)
+			assert.Equal(t, k, got[i][j].Key())
+		}
+	}
+	for _, k := range keys {
+		live, _ := reg.counts(k)
+		assert.Equal(t, 1, live, "key %q registered once", k)
+	}
+	assert.Equal(t, len(keys), g.Len())
+}
+
 func TestGroupFlappingKeyOpensOnlyItsOwnBreaker(t *testing.T) {
 	ctx := context.Background()
 	g := mustGroup(t, tripOnFirstFailure...)
