@@ -49,11 +49,14 @@ func liveHeapInternal() uint64 {
 	return ms.HeapAlloc
 }
 
-// TestGroupEntryOverhead bounds what a key costs the group on top of its
-// breaker: the entry (48 B), the copy of the key and the table slots.
+// TestGroupEntryOverhead bounds what an idle key with the default
+// configuration costs in all (at most 512 B of live heap) and what it
+// costs the group on top of its breaker: the entry (48 B), the copy of the
+// key and the table slots.
 func TestGroupEntryOverhead(t *testing.T) {
 	perKey, overhead := groupEntryOverhead(t, 10000)
 	t.Logf("idle key: %.0f B, of which the group's entry: %.0f B", perKey, overhead)
+	assert.LessOrEqual(t, perKey, 512.0, "an idle key with the default configuration")
 	assert.LessOrEqual(t, overhead, 128.0)
 }
 
