@@ -65,6 +65,22 @@
 // [TripperFunc] sees [CallContext.ConsecutiveSuccesses] and
 // [CallContext.ConsecutiveFailures].
 //
+// # Two-step calls and per-key breakers
+//
+// Code that cannot wrap the call in a func (middleware, streams, response
+// bodies read after the round trip) admits it with [Breaker.Allow] and
+// reports the outcome later, exactly once, with [Call.Done] or
+// [Call.Panicked]; the accounting is that of [Execute].
+//
+// A [Group], built by [NewGroup] from one validated configuration, holds
+// one breaker per key (host, tenant, route), built on first [Group.Get].
+// It is bounded by [WithMaxKeys] and [WithIdleTimeout], and never evicts a
+// breaker that protects something: only closed or disabled breakers with
+// no call in flight and no counted failure in their window go, and an
+// evicted breaker is closed ([Breaker.Close]). At the key limit with
+// nothing evictable, new keys share one overflow breaker ([OverflowKey]).
+// A hit takes no lock and allocates nothing.
+//
 // # Errors, cancellation and panics
 //
 // [Execute] returns the protected function's error untouched. A refused
