@@ -84,8 +84,8 @@ type bridge struct {
 	// mu guards series, unreferenced, nregs, the refs counts and callback.
 	mu           sync.Mutex
 	series       map[telKey]*series
-	unreferenced int // entries of tels without a registration
-	nregs        int // len(regs), for the callback's registration
+	unreferenced int                 // entries of tels without a registration
+	nregs        int                 // len(regs), for the callback's registration
 	callback     metric.Registration // of the observe callback, while regs is not empty
 }
 
