@@ -94,6 +94,27 @@ func BenchmarkHooks(b *testing.B) {
 			paths["success"](ctx, h)
 		}
 	})
+	b.Run("sdk/bridge-keys-parallel", func(b *testing.B) {
+		// Calls of 1,000 keys of one group from every goroutine: the
+		// look-up of a key's telemetry takes no lock.
+		tp, mp := sdkProviders(b)
+		h := otelbridge.Hooks(otelbridge.WithTracerProvider(tp), otelbridge.WithMeterProvider(mp))
+		keys := make([]string, 1000)
+		for i := range keys {
+			keys[i] = strconv.Itoa(i)
+			b.Cleanup(h.Register(sdk.Registration{Name: "hosts", Key: keys[i], State: func() sdk.State { return sdk.StateClosed }}))
+			keyedCall(h, keys[i], sdk.StateClosed, sdk.CallEnd{Outcome: sdk.OutcomeSuccess})
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			i := 0
+			for pb.Next() {
+				keyedCall(h, keys[i%len(keys)], sdk.StateClosed, sdk.CallEnd{Outcome: sdk.OutcomeSuccess})
+				i += 7
+			}
+		})
+	})
 	b.Run("sdk/bridge-parallel", func(b *testing.B) {
 		tp, mp := sdkProviders(b)
 		h := otelbridge.Hooks(otelbridge.WithTracerProvider(tp), otelbridge.WithMeterProvider(mp))
