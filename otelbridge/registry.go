@@ -2,6 +2,7 @@ package otelbridge
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"slices"
 	"time"
@@ -224,13 +225,18 @@ func (b *bridge) observe(_ context.Context, o metric.Observer) error {
 			order = append(order, s)
 		}
 		if reg.state != nil {
-			so.state = true
-			if st := reg.state(); st.Valid() {
-				so.states[st]++
+			if st, ok := readState(reg); ok {
+				so.state = true
+				if st.Valid() {
+					so.states[st]++
+				}
 			}
 		}
 		if reg.window != nil {
-			w := reg.window()
+			w, ok := readWindow(reg)
+			if !ok {
+				continue
+			}
 			so.window = true
 			so.calls += int64(w.Calls)
 			so.failures += int64(w.Failures)
@@ -263,4 +269,28 @@ func (b *bridge) observe(_ context.Context, o metric.Observer) error {
 		}
 	}
 	return nil
+}
+
+// readState calls the registration's State func; a panic is reported
+// through otel.Handle, and the breaker's state is then left out of this
+// collection.
+func readState(reg *registration) (st sdk.State, ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			ok = false
+			reg.tel.reportOnce(fmt.Errorf("otelbridge: reading the state of breaker %q panicked (reported once per breaker): %v", reg.tel.name, r))
+		}
+	}()
+	return reg.state(), true
+}
+
+// readWindow calls the registration's Window func, as readState does.
+func readWindow(reg *registration) (w sdk.WindowSnapshot, ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			ok = false
+			reg.tel.reportOnce(fmt.Errorf("otelbridge: reading the window of breaker %q panicked (reported once per breaker): %v", reg.tel.name, r))
+		}
+	}()
+	return reg.window(), true
 }
