@@ -82,7 +82,7 @@ const (
 const (
 	// ErrorTypeOther is the error.type of errors that have no better class
 	// (errors.New sentinels, unnamed types) and of every class beyond the
-	// per-breaker limit (see [WithErrorTypeLimit]).
+	// per-series limit (see [WithErrorTypeLimit]).
 	ErrorTypeOther = "_OTHER"
 	// ErrorTypePanic is the error.type of a call whose function panicked.
 	ErrorTypePanic = "panic"

@@ -2,6 +2,9 @@ package otelbridge_test
 
 import (
 	"context"
+	"fmt"
+	"runtime"
+	"strconv"
 	"testing"
 
 	"go.opentelemetry.io/otel"
@@ -91,6 +94,27 @@ func BenchmarkHooks(b *testing.B) {
 			paths["success"](ctx, h)
 		}
 	})
+	b.Run("sdk/bridge-keys-parallel", func(b *testing.B) {
+		// Calls of 1,000 keys of one group from every goroutine: the
+		// look-up of a key's telemetry takes no lock.
+		tp, mp := sdkProviders(b)
+		h := otelbridge.Hooks(otelbridge.WithTracerProvider(tp), otelbridge.WithMeterProvider(mp))
+		keys := make([]string, 1000)
+		for i := range keys {
+			keys[i] = strconv.Itoa(i)
+			b.Cleanup(h.Register(sdk.Registration{Name: "hosts", Key: keys[i], State: func() sdk.State { return sdk.StateClosed }}))
+			keyedCall(h, keys[i], sdk.StateClosed, sdk.CallEnd{Outcome: sdk.OutcomeSuccess})
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			i := 0
+			for pb.Next() {
+				keyedCall(h, keys[i%len(keys)], sdk.StateClosed, sdk.CallEnd{Outcome: sdk.OutcomeSuccess})
+				i += 7
+			}
+		})
+	})
 	b.Run("sdk/bridge-parallel", func(b *testing.B) {
 		tp, mp := sdkProviders(b)
 		h := otelbridge.Hooks(otelbridge.WithTracerProvider(tp), otelbridge.WithMeterProvider(mp))
@@ -101,4 +125,39 @@ func BenchmarkHooks(b *testing.B) {
 			}
 		})
 	})
+}
+
+// BenchmarkRegisterKeys registers b.N breakers of one group (distinct
+// keys) with one Hooks value, as a breaker.Group building keys does, and
+// reports the live heap the bridge keeps per key: registration cost must
+// not grow with the number of keys.
+func BenchmarkRegisterKeys(b *testing.B) {
+	for _, on := range []bool{true, false} {
+		b.Run(fmt.Sprintf("key-on-metrics=%v", on), func(b *testing.B) {
+			mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+			b.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
+			h := otelbridge.Hooks(otelbridge.WithMeterProvider(mp), otelbridge.WithKeyOnMetrics(on))
+			keys := make([]string, b.N)
+			for i := range keys {
+				keys[i] = strconv.Itoa(i)
+			}
+			unregs := make([]func(), 0, b.N)
+			state := func() sdk.State { return sdk.StateClosed }
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				unregs = append(unregs, h.Register(sdk.Registration{Name: "hosts", Key: keys[i], State: state}))
+			}
+			b.StopTimer()
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/float64(b.N), "B/key")
+			for _, un := range unregs {
+				un()
+			}
+		})
+	}
 }

@@ -180,9 +180,11 @@ func WithErrorType(f func(error) string) Option {
 	})
 }
 
-// WithErrorTypeLimit sets how many distinct error.type values each breaker
-// reports before further values are reported as [ErrorTypeOther] (the bridge
-// then reports the overflow once through otel.Handle). The values the bridge
+// WithErrorTypeLimit sets how many distinct error.type values each metric
+// series reports before further values are reported as [ErrorTypeOther] (the
+// bridge then reports the overflow once through otel.Handle). A series is a
+// breaker name and key, or a breaker name alone for the breakers of a group
+// when [WithKeyOnMetrics] is false; spans carry the same, limited value. The values the bridge
 // and the breaker define themselves (panic, context_canceled,
 // context_deadline_exceeded, the circuit_breaker_* rejections, _OTHER) do
 // not count. The default is [DefaultErrorTypeLimit]; 0 reports every other

@@ -5,7 +5,9 @@ package otelbridge_test
 // SDK through otelbridge. Afterwards the telemetry must account for exactly
 // what the goroutines saw — nothing lost, nothing double-counted:
 //
-//   - one span per call, every span ended, spans by outcome and decision
+//   - one span per call (rejected calls included: the hooks give every
+//     rejected call a span, WithRejectedSpanInterval(0)), every span ended,
+//     spans by outcome and decision
 //     equal to the calls by outcome and decision;
 //   - the sum of circuit_breaker.calls, and its counts by outcome and
 //     decision, equal to the calls; circuit_breaker.call.duration counts

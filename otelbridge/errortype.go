@@ -9,7 +9,7 @@ import (
 )
 
 // builtinErrorTypes are the error.type values that this module defines; they
-// do not count against the per-breaker limit.
+// do not count against the per-series limit.
 var builtinErrorTypes = map[string]bool{
 	ErrorTypeOther:                true,
 	ErrorTypePanic:                true,

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"reflect"
 	"sync"
-	"sync/atomic"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -72,20 +71,21 @@ type bridge struct {
 	slowRate      metric.Float64ObservableGauge
 	failureStreak metric.Int64ObservableGauge
 
-	// tels maps a breaker identity to its telemetry, series its metric
-	// series. The maps are replaced, never changed, under mu, so that calls
-	// read them without a lock.
-	tels atomic.Pointer[map[telKey]*breakerTel]
-	// regs lists the registered breakers that the observable instruments
-	// report, weakly; replaced, never changed, under mu, so that the
-	// callback takes no lock of ours.
-	regs atomic.Pointer[[]*regEntry]
+	// tels maps a breaker identity (telKey) to its *breakerTel. Calls read
+	// it without a lock; it is written under mu.
+	tels sync.Map
 
-	// mu guards the replacement of tels and regs, series, unreferenced, the
-	// refs counts and callback.
+	// regsMu guards regs, the registered breakers that the observable
+	// instruments report. It is a leaf lock: nothing is called while it is
+	// held, so the observe callback may take it.
+	regsMu sync.Mutex
+	regs   []*regEntry
+
+	// mu guards series, unreferenced, nregs, the refs counts and callback.
 	mu           sync.Mutex
 	series       map[telKey]*series
 	unreferenced int                 // entries of tels without a registration
+	nregs        int                 // len(regs), for the callback's registration
 	callback     metric.Registration // of the observe callback, while regs is not empty
 }
 
@@ -140,10 +140,6 @@ func newBridge(cfg config) *bridge {
 		metric.WithUnit("{call}"),
 		metric.WithDescription("Consecutive counted failures of a circuit breaker."))
 	handle(err)
-	tels := map[telKey]*breakerTel{}
-	b.tels.Store(&tels)
-	regs := []*regEntry{}
-	b.regs.Store(&regs)
 	return b
 }
 

@@ -307,3 +307,20 @@ func TestSampledOutSpanStillPropagates(t *testing.T) {
 	assert.True(t, inside.IsValid())
 	assert.False(t, inside.IsSampled())
 }
+
+func TestStateChangeEventOnTheBridgesOwnSpan(t *testing.T) {
+	// A user's hook after the bridge puts its span in the context: the
+	// transition the call causes is an event on the bridge's span, and on
+	// no other.
+	ta, tb := testutil.NewTelemetry(t), testutil.NewTelemetry(t)
+	b, err := breaker.New("pay",
+		breaker.WithTripper(breaker.FailureStreak(1)),
+		breaker.WithHooks(newHooks(ta), spanHook(tb.TracerProvider)))
+	require.NoError(t, err)
+	defer b.Close()
+	require.Error(t, b.Do(context.Background(), func(context.Context) error { return testutil.ErrUnavailable }))
+	require.Len(t, ta.Ended(), 1)
+	assert.Len(t, testutil.Events(ta.Ended()[0], otelbridge.StateChangeEvent), 1)
+	require.Len(t, tb.Ended(), 1)
+	assert.Empty(t, tb.Ended()[0].Events())
+}

@@ -2,7 +2,9 @@ package otelbridge
 
 import (
 	"context"
+	"fmt"
 	"runtime"
+	"slices"
 	"time"
 	"weak"
 
@@ -28,6 +30,7 @@ type regEntry struct {
 	reg     weak.Pointer[registration]
 	tel     *breakerTel
 	cleanup runtime.Cleanup
+	idx     int // in bridge.regs, -1 once removed; guarded by bridge.regsMu
 }
 
 // maxUnreferenced bounds the breaker telemetries kept for identities
@@ -39,8 +42,8 @@ const maxUnreferenced = 1024
 // use.
 func (b *bridge) tel(name, key string) *breakerTel {
 	k := telKey{name, key}
-	if t, ok := (*b.tels.Load())[k]; ok {
-		return t
+	if t, ok := b.tels.Load(k); ok {
+		return t.(*breakerTel)
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -55,9 +58,8 @@ func (b *bridge) tel(name, key string) *breakerTel {
 // (and reported as stored) if it has or gets a registration, or if there is
 // room for one more without.
 func (b *bridge) telLocked(k telKey, registering bool) (*breakerTel, bool) {
-	old := *b.tels.Load()
-	if t, ok := old[k]; ok {
-		return t, true
+	if t, ok := b.tels.Load(k); ok {
+		return t.(*breakerTel), true
 	}
 	t := newBreakerTel(&b.cfg, k, b.seriesLocked(k))
 	if !registering {
@@ -66,12 +68,7 @@ func (b *bridge) telLocked(k telKey, registering bool) (*breakerTel, bool) {
 		}
 		b.unreferenced++
 	}
-	m := make(map[telKey]*breakerTel, len(old)+1)
-	for k, v := range old {
-		m[k] = v
-	}
-	m[k] = t
-	b.tels.Store(&m)
+	b.tels.Store(k, t)
 	return t, true
 }
 
@@ -99,17 +96,9 @@ func (b *bridge) releaseSeriesLocked(s *series) {
 
 // dropTelLocked forgets t once nothing refers to it.
 func (b *bridge) dropTelLocked(t *breakerTel) {
-	old := *b.tels.Load()
-	if old[t.telKey] != t {
+	if !b.tels.CompareAndDelete(t.telKey, t) {
 		return
 	}
-	m := make(map[telKey]*breakerTel, len(old))
-	for k, v := range old {
-		if v != t {
-			m[k] = v
-		}
-	}
-	b.tels.Store(&m)
 	b.releaseSeriesLocked(t.series)
 }
 
@@ -120,11 +109,13 @@ func (b *bridge) register(r sdk.Registration) func() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	k := telKey{r.Name, r.Key}
-	t, ok := (*b.tels.Load())[k]
-	if ok && t.refs == 0 {
-		b.unreferenced-- // kept without a registration until now
-	}
-	if !ok {
+	var t *breakerTel
+	if v, ok := b.tels.Load(k); ok {
+		t = v.(*breakerTel)
+		if t.refs == 0 {
+			b.unreferenced-- // kept without a registration until now
+		}
+	} else {
 		t, _ = b.telLocked(k, true)
 	}
 	t.refs++
@@ -133,9 +124,11 @@ func (b *bridge) register(r sdk.Registration) func() {
 		e := &regEntry{reg: weak.Make(reg), tel: t}
 		e.cleanup = runtime.AddCleanup(reg, b.collected, e)
 		reg.entry = e
-		old := *b.regs.Load()
-		regs := append(old[:len(old):len(old)], e)
-		b.regs.Store(&regs)
+		b.regsMu.Lock()
+		e.idx = len(b.regs)
+		b.regs = append(b.regs, e)
+		b.regsMu.Unlock()
+		b.nregs++
 		if b.callback == nil {
 			cb, err := b.meter.RegisterCallback(b.observe, b.state, b.windowCalls, b.failureRate, b.slowRate, b.failureStreak)
 			handle(err)
@@ -176,15 +169,22 @@ func (b *bridge) releaseTelLocked(t *breakerTel) {
 }
 
 func (b *bridge) removeEntryLocked(e *regEntry) {
-	old := *b.regs.Load()
-	regs := make([]*regEntry, 0, len(old))
-	for _, x := range old {
-		if x != e {
-			regs = append(regs, x)
-		}
+	b.regsMu.Lock()
+	removed := e.idx >= 0
+	if removed {
+		last := len(b.regs) - 1
+		b.regs[e.idx] = b.regs[last]
+		b.regs[e.idx].idx = e.idx
+		b.regs[last] = nil
+		b.regs = b.regs[:last]
+		e.idx = -1
 	}
-	b.regs.Store(&regs)
-	if len(regs) == 0 && b.callback != nil {
+	b.regsMu.Unlock()
+	if !removed {
+		return
+	}
+	b.nregs--
+	if b.nregs == 0 && b.callback != nil {
 		handle(b.callback.Unregister())
 		b.callback = nil
 	}
@@ -207,7 +207,9 @@ type seriesObs struct {
 // of breakers in it (1 or 0 for a breaker of its own series); the window
 // gauges from the breakers' window snapshots.
 func (b *bridge) observe(_ context.Context, o metric.Observer) error {
-	entries := *b.regs.Load()
+	b.regsMu.Lock()
+	entries := slices.Clone(b.regs)
+	b.regsMu.Unlock()
 	byseries := make(map[*series]*seriesObs, len(entries))
 	order := make([]*series, 0, len(entries))
 	for _, e := range entries {
@@ -223,13 +225,18 @@ func (b *bridge) observe(_ context.Context, o metric.Observer) error {
 			order = append(order, s)
 		}
 		if reg.state != nil {
-			so.state = true
-			if st := reg.state(); st.Valid() {
-				so.states[st]++
+			if st, ok := readState(reg); ok {
+				so.state = true
+				if st.Valid() {
+					so.states[st]++
+				}
 			}
 		}
 		if reg.window != nil {
-			w := reg.window()
+			w, ok := readWindow(reg)
+			if !ok {
+				continue
+			}
 			so.window = true
 			so.calls += int64(w.Calls)
 			so.failures += int64(w.Failures)
@@ -262,4 +269,28 @@ func (b *bridge) observe(_ context.Context, o metric.Observer) error {
 		}
 	}
 	return nil
+}
+
+// readState calls the registration's State func; a panic is reported
+// through otel.Handle, and the breaker's state is then left out of this
+// collection.
+func readState(reg *registration) (st sdk.State, ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			ok = false
+			reg.tel.reportOnce(fmt.Errorf("otelbridge: reading the state of breaker %q panicked (reported once per breaker): %v", reg.tel.name, r))
+		}
+	}()
+	return reg.state(), true
+}
+
+// readWindow calls the registration's Window func, as readState does.
+func readWindow(reg *registration) (w sdk.WindowSnapshot, ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			ok = false
+			reg.tel.reportOnce(fmt.Errorf("otelbridge: reading the window of breaker %q panicked (reported once per breaker): %v", reg.tel.name, r))
+		}
+	}()
+	return reg.window(), true
 }

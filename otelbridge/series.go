@@ -24,16 +24,19 @@ type series struct {
 	cfg  *config
 	base []attribute.KeyValue // the user's metric attributes, name, key
 
-	callsOK     [sdk.NumStates]atomic.Pointer[[]metric.AddOption]
-	duration    [sdk.NumStates][numOutcomes][numDecisions]atomic.Pointer[[]metric.RecordOption]
-	transitions [sdk.NumStates][sdk.NumStates]atomic.Pointer[[]metric.AddOption]
+	callsOK [sdk.NumStates]atomic.Pointer[[]metric.AddOption]
+	// The tables of the duration and transition sets are allocated at
+	// their first use, so that a series that never sees one costs nothing
+	// for them.
+	duration    atomic.Pointer[durationTable]
+	transitions atomic.Pointer[transitionTable]
 	stateObs    [sdk.NumStates][]metric.ObserveOption
 	windowObs   []metric.ObserveOption
 
-	// errTypes maps an error.type value to its sets. It is replaced, never
-	// changed, under errMu.
+	// errTypes maps an error.type value to its sets; nil until the first
+	// error. It is replaced, never changed, under errMu.
 	errTypes atomic.Pointer[map[string]*errTypeTel]
-	other    *errTypeTel
+	other    *errTypeTel // the sets of _OTHER; built with errTypes
 
 	// errMu guards errCount, overflowed, the replacement of errTypes and
 	// slowObs.
@@ -45,6 +48,20 @@ type series struct {
 	// refs counts the breaker telemetries that use this series; guarded
 	// by bridge.mu.
 	refs int
+}
+
+type (
+	durationTable   [sdk.NumStates][numOutcomes][numDecisions]atomic.Pointer[[]metric.RecordOption]
+	transitionTable [sdk.NumStates][sdk.NumStates]atomic.Pointer[[]metric.AddOption]
+)
+
+// table returns the table in p, allocating it on first use.
+func table[T any](p *atomic.Pointer[T]) *T {
+	if t := p.Load(); t != nil {
+		return t
+	}
+	p.CompareAndSwap(nil, new(T))
+	return p.Load()
 }
 
 // errTypeTel holds the circuit_breaker.calls attribute sets that carry one
@@ -66,9 +83,6 @@ func newSeries(cfg *config, name, key string) *series {
 		s.stateObs[st] = []metric.ObserveOption{metric.WithAttributeSet(s.set(stateValues[st]))}
 	}
 	s.windowObs = []metric.ObserveOption{metric.WithAttributeSet(s.set())}
-	s.other = &errTypeTel{kv: ErrorTypeKey.String(ErrorTypeOther)}
-	m := map[string]*errTypeTel{ErrorTypeOther: s.other}
-	s.errTypes.Store(&m)
 	return s
 }
 
@@ -122,7 +136,7 @@ func (s *series) durationOpts(st sdk.State, o sdk.Outcome, d sdk.Decision) []met
 	if !st.Valid() || int(o) >= numOutcomes || int(d) >= numDecisions {
 		return recordOpts(s.durationSet(st, o, d))
 	}
-	slot := &s.duration[st][o][d]
+	slot := &table(&s.duration)[st][o][d]
 	if p := slot.Load(); p != nil {
 		return *p
 	}
@@ -135,7 +149,7 @@ func (s *series) transitionOpts(from, to sdk.State) []metric.AddOption {
 	if !from.Valid() || !to.Valid() {
 		return addOpts(s.set(prevStateKV(from), stateKV(to)))
 	}
-	slot := &s.transitions[from][to]
+	slot := &table(&s.transitions)[from][to]
 	if p := slot.Load(); p != nil {
 		return *p
 	}
@@ -171,11 +185,18 @@ func (s *series) maxErrTypeKeys() int { return 4*s.cfg.errorTypeLimit + 64 }
 // errType returns the sets of the error.type value v, or those of _OTHER
 // once the series has seen its limit of distinct values.
 func (s *series) errType(v string) *errTypeTel {
-	if e, ok := (*s.errTypes.Load())[v]; ok {
-		return e
+	if m := s.errTypes.Load(); m != nil {
+		if e, ok := (*m)[v]; ok {
+			return e
+		}
 	}
 	s.errMu.Lock()
 	defer s.errMu.Unlock()
+	if s.other == nil {
+		s.other = &errTypeTel{kv: ErrorTypeKey.String(ErrorTypeOther)}
+		m := map[string]*errTypeTel{ErrorTypeOther: s.other}
+		s.errTypes.Store(&m)
+	}
 	old := *s.errTypes.Load()
 	if e, ok := old[v]; ok {
 		return e

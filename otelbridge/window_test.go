@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/fluxgate/fluxgate/internal/testutil"
 	"github.com/fluxgate/fluxgate/otelbridge"
@@ -135,4 +136,30 @@ func TestWindowGaugesStopWithUnregister(t *testing.T) {
 	require.NotNil(t, testutil.Gauges[int64](tel.Collect(t), otelbridge.WindowCallsMetric))
 	unreg()
 	assert.Nil(t, testutil.Gauges[int64](tel.Collect(t), otelbridge.WindowCallsMetric))
+}
+
+func TestPanickingStateAndWindowFuncs(t *testing.T) {
+	handled := captureHandled(t)
+	tel := testutil.NewTelemetry(t)
+	h := newHooks(tel)
+	t.Cleanup(h.Register(sdk.Registration{Name: "bad",
+		State:  func() sdk.State { panic("state") },
+		Window: func() sdk.WindowSnapshot { panic("window") }}))
+	t.Cleanup(h.Register(sdk.Registration{Name: "good", State: func() sdk.State { return sdk.StateOpen },
+		Window: func() sdk.WindowSnapshot { return sdk.WindowSnapshot{Calls: 3} }}))
+	var rm metricdata.ResourceMetrics
+	require.NotPanics(t, func() { rm = tel.Collect(t) })
+	v, ok := testutil.Int64Value(rm, otelbridge.StateMetric, name("good"), state("open"))
+	assert.True(t, ok)
+	assert.Equal(t, int64(1), v)
+	assert.Equal(t, map[string]int64{testutil.Key(name("good")): 3}, testutil.Gauges[int64](rm, otelbridge.WindowCallsMetric))
+	assert.Equal(t, []string{`otelbridge: reading the state of breaker "bad" panicked (reported once per breaker): state`}, handled())
+}
+
+func TestPanickingStateFuncLeavesItsSeriesOut(t *testing.T) {
+	captureHandled(t)
+	tel := testutil.NewTelemetry(t)
+	h := newHooks(tel)
+	t.Cleanup(h.Register(sdk.Registration{Name: "bad", State: func() sdk.State { panic("state") }}))
+	assert.Nil(t, testutil.Int64Sums(tel.Collect(t), otelbridge.StateMetric))
 }

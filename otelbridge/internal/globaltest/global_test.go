@@ -62,4 +62,13 @@ func TestGlobalProvidersSetLater(t *testing.T) {
 	assert.Equal(t, "circuit_breaker late", tel2.Ended()[0].Name())
 	_, ok = testutil.Int64Value(tel2.Collect(t), otelbridge.StateMetric, otelbridge.NameKey.String("early"), otelbridge.StateKey.String("closed"))
 	assert.False(t, ok, "nor does its state gauge reach the second")
+
+	// Hooks built while a provider is installed keep it.
+	tel3 := testutil.NewTelemetry(t)
+	otel.SetTracerProvider(tel3.TracerProvider)
+	otel.SetMeterProvider(tel3.MeterProvider)
+	require.NoError(t, late.Do(ctx, func(context.Context) error { return nil }))
+	assert.Len(t, tel2.Ended(), 2, "the late breaker still reports to the provider it was built with")
+	assert.Empty(t, tel3.Ended())
+	assert.Nil(t, testutil.Int64Sums(tel3.Collect(t), otelbridge.CallsMetric))
 }
