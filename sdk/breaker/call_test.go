@@ -124,3 +124,15 @@ func TestRejectionErrorIsImmutable(t *testing.T) {
 	assert.False(t, c.RetryAt().IsZero())
 	assert.Zero(t, a.Name())
 }
+
+// TestRejectionErrorTypeAllocatesNothing: telemetry asks every rejection
+// for its error.type; the answer is a constant.
+func TestRejectionErrorTypeAllocatesNothing(t *testing.T) {
+	b := mustNew(t, breaker.WithTripper(breaker.FailureStreak(1)), breaker.WithRetry(breaker.Cooldown(time.Hour, 0)))
+	_, _ = call(b, failing)
+	_, err := call(b, failing)
+	var npe breaker.NotPermittedError
+	require.ErrorAs(t, err, &npe)
+	assert.Equal(t, "circuit_breaker_open", npe.ErrorType())
+	assert.Zero(t, testing.AllocsPerRun(100, func() { _ = npe.ErrorType() }))
+}

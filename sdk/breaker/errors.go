@@ -135,7 +135,18 @@ func (e NotPermittedError) RetryAfterSeconds() int64 {
 // ErrorType returns a low-cardinality name for telemetry (the error.type
 // attribute): "circuit_breaker_open", "circuit_breaker_half_open" or
 // "circuit_breaker_forced_open".
-func (e NotPermittedError) ErrorType() string { return "circuit_breaker_" + e.State().String() }
+func (e NotPermittedError) ErrorType() string {
+	switch s := e.State(); s {
+	case sdk.StateOpen:
+		return "circuit_breaker_open"
+	case sdk.StateHalfOpen:
+		return "circuit_breaker_half_open"
+	case sdk.StateForcedOpen:
+		return "circuit_breaker_forced_open"
+	default:
+		return "circuit_breaker_" + s.String()
+	}
+}
 
 // ConfigError is returned by New when the configuration is invalid. It
 // lists every problem found, not just the first.
