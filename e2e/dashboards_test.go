@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -136,12 +137,13 @@ func testDashboard(t *testing.T, e *env) {
 				c.expect("prometheus", "dashboard query", q.where, 1, 0, "unknown variable in "+q.expr)
 				continue
 			}
-			if !e.windowReported && strings.Contains(expr, "circuit_breaker_window_") || !e.windowReported && strings.Contains(expr, "circuit_breaker_failure_streak") {
+			if !e.windowReported && readsWindow(expr) {
 				t.Logf("%s: %s: not evaluated, the breaker reports no window", q.where, q.expr)
 				continue
 			}
 			var v []sample
-			err := waitFor(t.Context(), 500*time.Millisecond, func() error {
+			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+			err := waitFor(ctx, 500*time.Millisecond, func() error {
 				var err error
 				v, err = e.prom.query(expr, time.Time{})
 				if err != nil {
@@ -154,6 +156,7 @@ func testDashboard(t *testing.T, e *env) {
 				}
 				return fmt.Errorf("no data")
 			})
+			cancel()
 			got := 1
 			var detail []string
 			if err != nil {
@@ -172,7 +175,10 @@ func testAlerts(t *testing.T, e *env) {
 	inst := e.open.name
 	c := &checks{}
 	var firing []alert
-	err := waitFor(t.Context(), time.Second, func() error {
+	// The alert's "for" is 30 s from the breaker's trip at the start.
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	err := waitFor(ctx, time.Second, func() error {
 		as, err := e.prom.alerts()
 		if err != nil {
 			return err
@@ -206,4 +212,9 @@ func testAlerts(t *testing.T, e *env) {
 	}
 	c.expect("prometheus", "its breaker is open meanwhile", inst, 1, open)
 	c.report(t)
+}
+
+// readsWindow reports whether expr reads a window gauge.
+func readsWindow(expr string) bool {
+	return strings.Contains(expr, "circuit_breaker_window_") || strings.Contains(expr, "circuit_breaker_failure_streak")
 }

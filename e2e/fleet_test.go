@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -103,7 +104,9 @@ func checkInstance(t *testing.T, c *checks, e *env, tr, first *truth) {
 	// in (the Collector forwards them on its own time).
 	want := len(tr.exported())
 	var spans []span
-	_ = waitFor(t.Context(), 100*time.Millisecond, func() error {
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	_ = waitFor(ctx, 100*time.Millisecond, func() error {
 		spans = e.sink.of(inst)
 		n := 0
 		for _, s := range spans {

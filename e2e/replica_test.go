@@ -315,7 +315,7 @@ func (r *replica) call(ctx context.Context) int {
 
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
 	defer cancel()
-	code, err, panicked := r.do(ctx, r.cfg.plan(seq))
+	code, panicked, err := r.do(ctx, r.cfg.plan(seq))
 	var npe breaker.NotPermittedError
 	switch {
 	case panicked:
@@ -343,7 +343,7 @@ func (r *replica) call(ctx context.Context) int {
 // do sends one request to the dependency and reads the answer; a panic
 // of the client's transport is recovered here, after the breaker recorded
 // it.
-func (r *replica) do(ctx context.Context, plan string) (code int, err error, panicked bool) {
+func (r *replica) do(ctx context.Context, plan string) (code int, panicked bool, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			panicked = true
@@ -351,17 +351,17 @@ func (r *replica) do(ctx context.Context, plan string) (code int, err error, pan
 	}()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.cfg.Dependency+"?do="+plan, nil)
 	if err != nil {
-		return 0, err, false
+		return 0, false, err
 	}
 	resp, err := r.client.Do(req)
 	if err != nil {
-		return 0, err, false
+		return 0, false, err
 	}
 	defer resp.Body.Close()
 	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
-		return 0, err, false
+		return 0, false, err
 	}
-	return resp.StatusCode, nil, false
+	return resp.StatusCode, false, nil
 }
 
 // flush exports every span and the metrics now, and returns the ground
