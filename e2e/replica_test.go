@@ -29,6 +29,7 @@ import (
 	"github.com/fluxgate/fluxgate/otelbridge"
 	"github.com/fluxgate/fluxgate/sdk"
 	"github.com/fluxgate/fluxgate/sdk/breaker"
+	"github.com/fluxgate/fluxgate/sdk/tracker"
 )
 
 // replicaEnv holds the JSON replicaConfig of a test binary started as a
@@ -128,6 +129,17 @@ func (c *replicaConfig) plan(seq int) string {
 		return "ok"
 	}
 	return [...]string{"500", "stall", "503", "ok"}[(s-30)%4]
+}
+
+// ruleHTTP4xx labels the errors that breakerhttp's default tracker does
+// not count: here, the 4xx answers.
+const ruleHTTP4xx = "http_4xx"
+
+// newTracker is breakerhttp's default tracker (5xx answers, timeouts and
+// network errors count), with every other error ignored under a label of
+// its own.
+func newTracker() *tracker.Rule {
+	return tracker.Or(breakerhttp.DefaultTracker(), tracker.Named(ruleHTTP4xx, tracker.Not(tracker.All())))
 }
 
 // replica is the state of a replica process.
@@ -260,7 +272,7 @@ func newReplica(cfg replicaConfig) (*replica, error) {
 	// metrics carry the host as circuit_breaker.key.
 	r.group, err = breaker.NewGroup(breakerName,
 		breaker.WithWindow(breaker.CountWindow(20)),
-		breaker.WithTracker(breakerhttp.DefaultTracker()),
+		breaker.WithTracker(newTracker()),
 		breaker.WithTripper(breaker.Closed().And(breaker.MinRequests(8)).
 			And(breaker.FailureRate(0.5).Or(breaker.SlowRate(1, slowThreshold))).
 			Or(breaker.HalfOpened().And(breaker.FailureStreak(1)))),
