@@ -123,7 +123,8 @@ var grafanaVars = strings.NewReplacer(
 )
 
 // testDashboard evaluates every PromQL expression of the dashboard
-// against the e2e Prometheus: each must return data.
+// against the e2e Prometheus over the time of the run, as range queries
+// like Grafana's: each must return data.
 func testDashboard(t *testing.T, e *env) {
 	c := &checks{}
 	files, err := filepath.Glob(filepath.Join(dashboardsDir, "*.json"))
@@ -141,16 +142,15 @@ func testDashboard(t *testing.T, e *env) {
 				t.Logf("%s: %s: not evaluated, the breaker reports no window", q.where, q.expr)
 				continue
 			}
-			var v []sample
+			// As Grafana does: over the time range, here the whole run.
 			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 			err := waitFor(ctx, 500*time.Millisecond, func() error {
-				var err error
-				v, err = e.prom.query(expr, time.Time{})
+				vals, err := e.prom.queryRange(expr, e.begin, time.Now(), 2*time.Second)
 				if err != nil {
 					return err
 				}
-				for _, s := range v {
-					if !math.IsNaN(s.value()) {
+				for _, v := range vals {
+					if !math.IsNaN(v) {
 						return nil
 					}
 				}

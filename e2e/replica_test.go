@@ -135,11 +135,16 @@ func (c *replicaConfig) plan(seq int) string {
 // not count: here, the 4xx answers.
 const ruleHTTP4xx = "http_4xx"
 
-// newTracker is breakerhttp's default tracker (5xx answers, timeouts and
-// network errors count), with every other error ignored under a label of
-// its own.
+// newTracker ignores 4xx answers under the label http_4xx and judges
+// everything else with breakerhttp's default tracker (5xx answers,
+// timeouts and network errors count, each under its own label).
 func newTracker() *tracker.Rule {
-	return tracker.Or(breakerhttp.DefaultTracker(), tracker.Named(ruleHTTP4xx, tracker.Not(tracker.All())))
+	return tracker.Named(ruleHTTP4xx, tracker.Custom(is4xx)).Not().And(breakerhttp.DefaultTracker())
+}
+
+func is4xx(_ context.Context, err error) bool {
+	se, ok := errors.AsType[*breakerhttp.StatusError](err)
+	return ok && se.StatusCode() >= 400 && se.StatusCode() <= 499
 }
 
 // replica is the state of a replica process.
