@@ -145,7 +145,7 @@ func testDashboard(t *testing.T, e *env) {
 			// As Grafana does: over the time range, here the whole run.
 			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 			err := waitFor(ctx, 500*time.Millisecond, func() error {
-				vals, err := e.prom.queryRange(expr, e.begin, time.Now(), 2*time.Second)
+				vals, err := e.prom.queryRange(expr, e.begin, time.Now(), 250*time.Millisecond)
 				if err != nil {
 					return err
 				}

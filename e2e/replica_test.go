@@ -165,7 +165,7 @@ type replica struct {
 }
 
 // runReplica is the main function of a replica process: it reads commands
-// on stdin ("run N", "flush", "quit") and answers on stdout.
+// on stdin ("run N", "run N PLAN", "flush", "quit") and answers on stdout.
 func runReplica(cfgJSON string) int {
 	var cfg replicaConfig
 	if err := json.Unmarshal([]byte(cfgJSON), &cfg); err != nil {
@@ -189,10 +189,11 @@ func runReplica(cfgJSON string) int {
 	for in.Scan() {
 		cmd, arg, _ := strings.Cut(in.Text(), " ")
 		switch cmd {
-		case "run":
-			n, _ := strconv.Atoi(arg)
+		case "run": // "run N" follows the script; "run N PLAN" asks for PLAN every time
+			count, plan, _ := strings.Cut(arg, " ")
+			n, _ := strconv.Atoi(count)
 			for range n {
-				emit(replicaMsg{Kind: "call", Seq: r.call(ctx)})
+				emit(replicaMsg{Kind: "call", Seq: r.call(ctx, plan)})
 				time.Sleep(cfg.Pace)
 			}
 			emit(replicaMsg{Kind: "ran"})
@@ -321,8 +322,9 @@ func (v verifier) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-// call makes the next call of the script and records what the caller saw.
-func (r *replica) call(ctx context.Context) int {
+// call makes the next call, with plan or else the script's plan, and
+// records what the caller saw.
+func (r *replica) call(ctx context.Context, plan string) int {
 	seq := r.seq
 	r.seq++
 	ctx, span := r.tracer.Start(ctx, "checkout", trace.WithAttributes(attribute.Int("e2e.call.seq", seq)))
@@ -332,7 +334,10 @@ func (r *replica) call(ctx context.Context) int {
 
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
 	defer cancel()
-	code, panicked, err := r.do(ctx, r.cfg.plan(seq))
+	if plan == "" {
+		plan = r.cfg.plan(seq)
+	}
+	code, panicked, err := r.do(ctx, plan)
 	var npe breaker.NotPermittedError
 	switch {
 	case panicked:
