@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -122,7 +123,8 @@ var grafanaVars = strings.NewReplacer(
 )
 
 // testDashboard evaluates every PromQL expression of the dashboard
-// against the e2e Prometheus: each must return data.
+// against the e2e Prometheus over the time of the run, as range queries
+// like Grafana's: each must return data.
 func testDashboard(t *testing.T, e *env) {
 	c := &checks{}
 	files, err := filepath.Glob(filepath.Join(dashboardsDir, "*.json"))
@@ -136,24 +138,25 @@ func testDashboard(t *testing.T, e *env) {
 				c.expect("prometheus", "dashboard query", q.where, 1, 0, "unknown variable in "+q.expr)
 				continue
 			}
-			if !e.windowReported && strings.Contains(expr, "circuit_breaker_window_") || !e.windowReported && strings.Contains(expr, "circuit_breaker_failure_streak") {
+			if !e.windowReported && readsWindow(expr) {
 				t.Logf("%s: %s: not evaluated, the breaker reports no window", q.where, q.expr)
 				continue
 			}
-			var v []sample
-			err := waitFor(t.Context(), 500*time.Millisecond, func() error {
-				var err error
-				v, err = e.prom.query(expr, time.Time{})
+			// As Grafana does: over the time range, here the whole run.
+			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+			err := waitFor(ctx, 500*time.Millisecond, func() error {
+				vals, err := e.prom.queryRange(expr, e.begin, time.Now(), 250*time.Millisecond)
 				if err != nil {
 					return err
 				}
-				for _, s := range v {
-					if !math.IsNaN(s.value()) {
+				for _, v := range vals {
+					if !math.IsNaN(v) {
 						return nil
 					}
 				}
 				return fmt.Errorf("no data")
 			})
+			cancel()
 			got := 1
 			var detail []string
 			if err != nil {
@@ -172,7 +175,10 @@ func testAlerts(t *testing.T, e *env) {
 	inst := e.open.name
 	c := &checks{}
 	var firing []alert
-	err := waitFor(t.Context(), time.Second, func() error {
+	// The alert's "for" is 30 s from the breaker's trip at the start.
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	err := waitFor(ctx, time.Second, func() error {
 		as, err := e.prom.alerts()
 		if err != nil {
 			return err
@@ -206,4 +212,9 @@ func testAlerts(t *testing.T, e *env) {
 	}
 	c.expect("prometheus", "its breaker is open meanwhile", inst, 1, open)
 	c.report(t)
+}
+
+// readsWindow reports whether expr reads a window gauge.
+func readsWindow(expr string) bool {
+	return strings.Contains(expr, "circuit_breaker_window_") || strings.Contains(expr, "circuit_breaker_failure_streak")
 }

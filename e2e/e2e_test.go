@@ -13,6 +13,7 @@ type env struct {
 	sink *spanSink
 	dep  string // URL of the dependency
 
+	begin          time.Time    // when the test began
 	open           *replicaProc // a replica whose breaker trips at the start and stays open
 	windowReported bool         // the breaker gives its hooks its window (see truth.WindowReported)
 }
@@ -53,6 +54,8 @@ func TestEndToEnd(t *testing.T) {
 		prom: startPrometheus(t, ruleFiles(t)),
 		sink: newSpanSink(t),
 		dep:  newDependency(t).URL,
+
+		begin: begin,
 	}
 	b := <-buildDone
 	if b.err != nil {

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -103,7 +104,9 @@ func checkInstance(t *testing.T, c *checks, e *env, tr, first *truth) {
 	// in (the Collector forwards them on its own time).
 	want := len(tr.exported())
 	var spans []span
-	_ = waitFor(t.Context(), 100*time.Millisecond, func() error {
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	_ = waitFor(ctx, 100*time.Millisecond, func() error {
 		spans = e.sink.of(inst)
 		n := 0
 		for _, s := range spans {
@@ -221,15 +224,27 @@ func stateValues(v []sample) map[string]float64 {
 	return m
 }
 
-// windowGauges reads the window gauges of the series sel.
+// windowGauges reads the window gauges of the series sel as of the
+// replica's last export. The rates are absent from an export while the
+// window is empty, and remote write sends no staleness marker, so
+// Prometheus still answers with the last rate reported before: a rate
+// counts only if its sample came with the last export of the window's
+// calls.
 func windowGauges(p *prometheus, sel string) (map[string]float64, error) {
+	last, err := p.query(`timestamp(circuit_breaker_window_calls`+sel+`)`, time.Time{})
+	if err != nil || len(last) != 1 {
+		return nil, fmt.Errorf("circuit_breaker_window_calls%s: %d series, %v", sel, len(last), err)
+	}
 	m := map[string]float64{}
-	for name, q := range map[string]string{
-		"calls":          `circuit_breaker_window_calls` + sel,
-		"failure_rate":   `circuit_breaker_window_failure_rate_ratio` + sel,
-		"slow_rate":      `circuit_breaker_window_slow_rate_ratio` + sel,
-		"failure_streak": `circuit_breaker_failure_streak` + sel,
+	for name, metric := range map[string]string{
+		"calls":          "circuit_breaker_window_calls",
+		"failure_rate":   "circuit_breaker_window_failure_rate_ratio",
+		"slow_rate":      "circuit_breaker_window_slow_rate_ratio",
+		"failure_streak": "circuit_breaker_failure_streak",
 	} {
+		// The value of every series whose sample is as recent as the
+		// window's calls.
+		q := fmt.Sprintf(`%[1]s%[2]s and on () (timestamp(%[1]s%[2]s) >= %[3]s)`, metric, sel, num(last[0].value()))
 		v, err := p.query(q, time.Time{})
 		if err != nil {
 			return nil, err

@@ -244,6 +244,37 @@ func (p *prometheus) query(q string, at time.Time) ([]sample, error) {
 	return nil, fmt.Errorf("query %s: result type %s, not a vector", q, r.ResultType)
 }
 
+// queryRange evaluates q at every step from start to end, as a Grafana
+// panel does over its time range, and returns every value of the
+// resulting series.
+func (p *prometheus) queryRange(q string, start, end time.Time, step time.Duration) ([]float64, error) {
+	params := url.Values{
+		"query": {q},
+		"start": {strconv.FormatInt(start.Unix(), 10)},
+		"end":   {strconv.FormatInt(end.Unix()+1, 10)},
+		"step":  {strconv.FormatFloat(step.Seconds(), 'f', -1, 64)},
+	}
+	var r queryResult
+	if err := p.api("/api/v1/query_range", params, &r); err != nil {
+		return nil, err
+	}
+	var m []struct {
+		Values [][2]any `json:"values"`
+	}
+	if err := json.Unmarshal(r.Result, &m); err != nil {
+		return nil, err
+	}
+	var out []float64
+	for _, s := range m {
+		for _, v := range s.Values {
+			str, _ := v[1].(string)
+			f, _ := strconv.ParseFloat(str, 64)
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
 // counts evaluates q and returns its values keyed by the values of the
 // labels by, joined with "|" (see key).
 func (p *prometheus) counts(q string, by ...string) (map[string]float64, error) {

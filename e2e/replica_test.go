@@ -29,6 +29,7 @@ import (
 	"github.com/fluxgate/fluxgate/otelbridge"
 	"github.com/fluxgate/fluxgate/sdk"
 	"github.com/fluxgate/fluxgate/sdk/breaker"
+	"github.com/fluxgate/fluxgate/sdk/tracker"
 )
 
 // replicaEnv holds the JSON replicaConfig of a test binary started as a
@@ -130,6 +131,22 @@ func (c *replicaConfig) plan(seq int) string {
 	return [...]string{"500", "stall", "503", "ok"}[(s-30)%4]
 }
 
+// ruleHTTP4xx labels the errors that breakerhttp's default tracker does
+// not count: here, the 4xx answers.
+const ruleHTTP4xx = "http_4xx"
+
+// newTracker ignores 4xx answers under the label http_4xx and judges
+// everything else with breakerhttp's default tracker (5xx answers,
+// timeouts and network errors count, each under its own label).
+func newTracker() *tracker.Rule {
+	return tracker.Named(ruleHTTP4xx, tracker.Custom(is4xx)).Not().And(breakerhttp.DefaultTracker())
+}
+
+func is4xx(_ context.Context, err error) bool {
+	se, ok := errors.AsType[*breakerhttp.StatusError](err)
+	return ok && se.StatusCode() >= 400 && se.StatusCode() <= 499
+}
+
 // replica is the state of a replica process.
 type replica struct {
 	cfg    replicaConfig
@@ -148,7 +165,7 @@ type replica struct {
 }
 
 // runReplica is the main function of a replica process: it reads commands
-// on stdin ("run N", "flush", "quit") and answers on stdout.
+// on stdin ("run N", "run N PLAN", "flush", "quit") and answers on stdout.
 func runReplica(cfgJSON string) int {
 	var cfg replicaConfig
 	if err := json.Unmarshal([]byte(cfgJSON), &cfg); err != nil {
@@ -172,10 +189,11 @@ func runReplica(cfgJSON string) int {
 	for in.Scan() {
 		cmd, arg, _ := strings.Cut(in.Text(), " ")
 		switch cmd {
-		case "run":
-			n, _ := strconv.Atoi(arg)
+		case "run": // "run N" follows the script; "run N PLAN" asks for PLAN every time
+			count, plan, _ := strings.Cut(arg, " ")
+			n, _ := strconv.Atoi(count)
 			for range n {
-				emit(replicaMsg{Kind: "call", Seq: r.call(ctx)})
+				emit(replicaMsg{Kind: "call", Seq: r.call(ctx, plan)})
 				time.Sleep(cfg.Pace)
 			}
 			emit(replicaMsg{Kind: "ran"})
@@ -260,7 +278,7 @@ func newReplica(cfg replicaConfig) (*replica, error) {
 	// metrics carry the host as circuit_breaker.key.
 	r.group, err = breaker.NewGroup(breakerName,
 		breaker.WithWindow(breaker.CountWindow(20)),
-		breaker.WithTracker(breakerhttp.DefaultTracker()),
+		breaker.WithTracker(newTracker()),
 		breaker.WithTripper(breaker.Closed().And(breaker.MinRequests(8)).
 			And(breaker.FailureRate(0.5).Or(breaker.SlowRate(1, slowThreshold))).
 			Or(breaker.HalfOpened().And(breaker.FailureStreak(1)))),
@@ -304,8 +322,9 @@ func (v verifier) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-// call makes the next call of the script and records what the caller saw.
-func (r *replica) call(ctx context.Context) int {
+// call makes the next call, with plan or else the script's plan, and
+// records what the caller saw.
+func (r *replica) call(ctx context.Context, plan string) int {
 	seq := r.seq
 	r.seq++
 	ctx, span := r.tracer.Start(ctx, "checkout", trace.WithAttributes(attribute.Int("e2e.call.seq", seq)))
@@ -315,7 +334,10 @@ func (r *replica) call(ctx context.Context) int {
 
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
 	defer cancel()
-	code, err, panicked := r.do(ctx, r.cfg.plan(seq))
+	if plan == "" {
+		plan = r.cfg.plan(seq)
+	}
+	code, panicked, err := r.do(ctx, plan)
 	var npe breaker.NotPermittedError
 	switch {
 	case panicked:
@@ -343,7 +365,7 @@ func (r *replica) call(ctx context.Context) int {
 // do sends one request to the dependency and reads the answer; a panic
 // of the client's transport is recovered here, after the breaker recorded
 // it.
-func (r *replica) do(ctx context.Context, plan string) (code int, err error, panicked bool) {
+func (r *replica) do(ctx context.Context, plan string) (code int, panicked bool, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			panicked = true
@@ -351,17 +373,17 @@ func (r *replica) do(ctx context.Context, plan string) (code int, err error, pan
 	}()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.cfg.Dependency+"?do="+plan, nil)
 	if err != nil {
-		return 0, err, false
+		return 0, false, err
 	}
 	resp, err := r.client.Do(req)
 	if err != nil {
-		return 0, err, false
+		return 0, false, err
 	}
 	defer resp.Body.Close()
 	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
-		return 0, err, false
+		return 0, false, err
 	}
-	return resp.StatusCode, nil, false
+	return resp.StatusCode, false, nil
 }
 
 // flush exports every span and the metrics now, and returns the ground

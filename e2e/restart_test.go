@@ -42,7 +42,15 @@ func testCollectorRestart(t *testing.T, e *env) {
 	check(t, e.col.start())
 
 	run()
+	// Then healthy answers, longer than a cooldown, so that the breaker
+	// ends closed with calls in its window: the window rates are reported
+	// at the last export.
+	check(t, r.send("run 100 ok"))
+	check(t, r.finishRun())
 	final := must[*truth](t)(r.quit())
+	if final.State != "closed" || final.Window.Calls == 0 {
+		t.Errorf("after 100 healthy calls the breaker is %s with %d calls in its window; want closed, with calls", final.State, final.Window.Calls)
+	}
 	if final.FlushError != "" {
 		t.Fatalf("final flush after the restart: %s", final.FlushError)
 	}

@@ -15,12 +15,12 @@ type expectation struct {
 }
 
 // classes maps what a caller saw to what the bridge must report, with
-// breakerhttp's default tracker: 4xx answers are ignored (rule
-// http_other), 5xx answers and timeouts counted (http_5xx, timeout),
-// panics counted by the breaker itself.
+// the replicas' tracker (see newTracker): 4xx answers are ignored (rule
+// http_4xx), 5xx answers and timeouts counted (http_5xx, timeout), panics
+// counted by the breaker itself.
 var classes = map[string]expectation{
 	"ok":           {outcome: "success"},
-	"client_error": {outcome: "error", decision: "ignored", rule: breakerhttp.RuleOther},
+	"client_error": {outcome: "error", decision: "ignored", rule: ruleHTTP4xx},
 	"server_error": {outcome: "error", decision: "counted", rule: breakerhttp.RuleServerError},
 	"timeout":      {outcome: "error", decision: "counted", rule: breakerhttp.RuleTimeout},
 	"panic":        {outcome: "error", decision: "counted", rule: breaker.RulePanic},

@@ -8,6 +8,7 @@
 package main
 
 import (
+	"context"
 	"log"
 
 	"github.com/open-telemetry/opentelemetry-collector-contrib/exporter/prometheusremotewriteexporter"
@@ -19,7 +20,8 @@ import (
 	"go.opentelemetry.io/collector/otelcol"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/otlpreceiver"
-	"go.opentelemetry.io/collector/service/telemetry/otelconftelemetry"
+	"go.opentelemetry.io/collector/service/telemetry"
+	"go.uber.org/zap"
 )
 
 func main() {
@@ -57,6 +59,21 @@ func factories() (otelcol.Factories, error) {
 	return otelcol.Factories{
 		Receivers: receivers,
 		Exporters: exporters,
-		Telemetry: otelconftelemetry.NewFactory(),
+		Telemetry: telemetry.NewFactory(func() component.Config { return &struct{}{} }, telemetry.WithCreateLogger(newLogger)),
 	}, nil
+}
+
+// newLogger logs warnings and errors to stderr. The Collector's own
+// telemetry is otherwise off: no metrics, no traces, no port of its own;
+// the standard telemetry factory would bring cloud resource detectors
+// into the build that the tests do not need.
+func newLogger(context.Context, telemetry.LoggerSettings, component.Config) (*zap.Logger, component.ShutdownFunc, error) {
+	cfg := zap.NewProductionConfig()
+	cfg.Level = zap.NewAtomicLevelAt(zap.WarnLevel)
+	cfg.Sampling = nil
+	l, err := cfg.Build()
+	if err != nil {
+		return nil, nil, err
+	}
+	return l, func(context.Context) error { _ = l.Sync(); return nil }, nil
 }
