@@ -74,6 +74,7 @@ func TestEndToEnd(t *testing.T) {
 
 	t.Run("fleet", func(t *testing.T) { testFleet(t, e) })
 	t.Run("collector_restart", func(t *testing.T) { testCollectorRestart(t, e) })
+	t.Run("collector_port_taken", func(t *testing.T) { testCollectorPortTaken(t, e) })
 	t.Run("alerts", func(t *testing.T) { testAlerts(t, e) })
 	t.Run("dashboard", func(t *testing.T) { testDashboard(t, e) })
 	_, err := e.open.quit()
