@@ -15,8 +15,8 @@ import (
 )
 
 // buildCollector builds cmd/otelcol into dir and returns the binary's
-// path. The Go build cache makes every build after the first one quick.
-func buildCollector(dir string) (string, error) {
+// path; ending ctx ends the build. The Go build cache makes every build after the first one quick.
+func buildCollector(ctx context.Context, dir string) (string, error) {
 	goCmd, err := exec.LookPath("go")
 	if err != nil {
 		goCmd = filepath.Join(os.Getenv("GOROOT"), "bin", "go")
@@ -24,7 +24,7 @@ func buildCollector(dir string) (string, error) {
 	bin := filepath.Join(dir, "otelcol")
 	// A cold build compiles about a thousand packages; the Go build cache
 	// makes every later one take seconds.
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, 8*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, goCmd, "build", "-o", bin, "./cmd/otelcol")
 	if out, err := cmd.CombinedOutput(); err != nil {

@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"context"
+	"sync"
 	"testing"
 	"time"
 )
@@ -46,10 +48,16 @@ func TestEndToEnd(t *testing.T) {
 	}
 	buildDone := make(chan built, 1)
 	binDir := t.TempDir()
-	go func() {
-		bin, err := buildCollector(binDir)
+	buildCtx, cancelBuild := context.WithCancel(context.Background())
+	var building sync.WaitGroup
+	t.Cleanup(func() { // a test that fails before the build is done ends it
+		cancelBuild()
+		building.Wait()
+	})
+	building.Go(func() {
+		bin, err := buildCollector(buildCtx, binDir)
 		buildDone <- built{bin, err}
-	}()
+	})
 	e := &env{
 		prom: startPrometheus(t, ruleFiles(t)),
 		sink: newSpanSink(t),
