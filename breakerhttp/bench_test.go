@@ -7,14 +7,15 @@ import (
 	"testing"
 
 	"github.com/fluxgate/fluxgate/breakerhttp"
+	"github.com/fluxgate/fluxgate/otelbridge"
 	"github.com/fluxgate/fluxgate/sdk/breaker"
 )
 
 // benchBreaker is a breaker without hooks that never trips.
-func benchBreaker(b *testing.B) *breaker.Breaker {
-	br, err := breaker.New("bench",
+func benchBreaker(b *testing.B, opts ...breaker.Option) *breaker.Breaker {
+	br, err := breaker.New("bench", append([]breaker.Option{
 		breaker.WithTracker(breakerhttp.DefaultTracker()),
-		breaker.WithTripper(breaker.FailureStreak(1<<30)))
+		breaker.WithTripper(breaker.FailureStreak(1 << 30))}, opts...)...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -98,19 +99,39 @@ func BenchmarkOverhead(b *testing.B) {
 		}
 		_ = resp.Body.Close()
 	}
+	b.Run("breaker-alone", func(b *testing.B) {
+		// The breaker's own two-step call, for comparison: Allow and Done
+		// around the bare round trip.
+		br := benchBreaker(b)
+		rt := newCanned(200, "hello, breaker")
+		b.ReportAllocs()
+		for b.Loop() {
+			c, err := br.Allow(req.Context())
+			if err != nil {
+				b.Fatal(err)
+			}
+			run(rt)
+			c.Done(nil)
+		}
+	})
 	for _, bc := range []struct {
 		name   string
 		status int
 		wrap   bool
+		opts   []breaker.Option
 	}{
-		{"bare", 200, false},
-		{"breaker/200", 200, true},
-		{"breaker/503", 503, true},
+		{"bare", 200, false, nil},
+		{"breaker/200", 200, true, nil},
+		{"breaker/503", 503, true, nil},
+		// otelbridge on the global providers, which are no-ops when
+		// OpenTelemetry is not configured: the call gets a context of its
+		// own, so the request is copied once (Request.WithContext).
+		{"breaker+otelbridge-noop/200", 200, true, []breaker.Option{breaker.WithHooks(otelbridge.Hooks())}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			var rt http.RoundTripper = newCanned(bc.status, "hello, breaker")
 			if bc.wrap {
-				rt = breakerhttp.NewTransport(rt, benchBreaker(b))
+				rt = breakerhttp.NewTransport(rt, benchBreaker(b, bc.opts...))
 			}
 			b.ReportAllocs()
 			for b.Loop() {

@@ -127,18 +127,54 @@ func ExampleTooManyRequests() {
 	t := tracker.Or(breakerhttp.TooManyRequests(), breakerhttp.DefaultTracker())
 	fmt.Println(t)
 	// Output:
-	// http_429 | http_5xx | timeout | network_error | http_other
+	// http_429 | http_5xx | timeout | network_error
 }
 
-// The tracker sees a *StatusError; Track shows its verdict and rule.
+// DefaultTracker counts timeouts and network errors, each under its own
+// rule, as well as 5xx responses; it ignores the rest.
 func ExampleDefaultTracker() {
 	ctx := context.Background()
-	for _, err := range []error{context.DeadlineExceeded, io.ErrUnexpectedEOF, context.Canceled} {
+	for _, err := range []error{context.DeadlineExceeded, io.ErrUnexpectedEOF} {
 		v := breakerhttp.DefaultTracker().Track(ctx, err)
 		fmt.Println(v.Decision, v.Rule)
 	}
+	fmt.Println(breakerhttp.DefaultTracker().Track(ctx, errors.New("unsupported protocol scheme")).Decision)
 	// Output:
 	// counted timeout
 	// counted network_error
-	// ignored http_other
+	// ignored
+}
+
+// One breaker per route: the failing route sheds load while the others are
+// served.
+func ExampleGroupMiddleware() {
+	g, err := breaker.NewGroup("shop",
+		breaker.WithTracker(breakerhttp.DefaultTracker()),
+		breaker.WithTripper(breaker.FailureStreak(1)),
+		breaker.WithRetry(breaker.Cooldown(10*time.Second, 0)),
+	)
+	if err != nil {
+		panic(err)
+	}
+	defer g.Close()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /orders/{id}", func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "database unavailable", http.StatusInternalServerError)
+	})
+	mux.HandleFunc("GET /health", func(http.ResponseWriter, *http.Request) {})
+	srv := httptest.NewServer(breakerhttp.GroupMiddleware(g, breakerhttp.Route(mux))(mux))
+	defer srv.Close()
+
+	for _, path := range []string{"/orders/1", "/orders/2", "/health"} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			panic(err)
+		}
+		_ = resp.Body.Close()
+		fmt.Printf("%-9s %d Retry-After=%q\n", path, resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	// Output:
+	// /orders/1 500 Retry-After=""
+	// /orders/2 503 Retry-After="10"
+	// /health   200 Retry-After=""
 }

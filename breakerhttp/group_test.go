@@ -186,6 +186,10 @@ func TestRoute(t *testing.T) {
 		})
 	}
 
+	empty := httptest.NewRequest(http.MethodGet, "/upload", nil)
+	empty.Method = "" // a client request's way to say GET
+	assert.Equal(t, "GET /upload", key(empty))
+
 	r := httptest.NewRequest(http.MethodPut, "/upload", nil)
 	r.Pattern = "/upload"
 	key(r)

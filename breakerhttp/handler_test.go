@@ -31,8 +31,8 @@ func TestHandlerClassifiesWrittenStatus(t *testing.T) {
 		{"write only", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "hi") }, 200, sdk.DecisionNone, ""},
 		{"flush only", func(w http.ResponseWriter, _ *http.Request) { w.(http.Flusher).Flush() }, 200, sdk.DecisionNone, ""},
 		{"201", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(201) }, 201, sdk.DecisionNone, ""},
-		{"404", http.NotFound, 404, sdk.DecisionIgnored, breakerhttp.RuleOther},
-		{"429", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(429) }, 429, sdk.DecisionIgnored, breakerhttp.RuleOther},
+		{"404", http.NotFound, 404, sdk.DecisionIgnored, ""},
+		{"429", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(429) }, 429, sdk.DecisionIgnored, ""},
 		{"500", func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "oops", 500) }, 500, sdk.DecisionCounted, breakerhttp.RuleServerError},
 		{"103 then 502", func(w http.ResponseWriter, _ *http.Request) {
 			w.WriteHeader(http.StatusEarlyHints)
@@ -59,7 +59,11 @@ func TestHandlerClassifiesWrittenStatus(t *testing.T) {
 			got := e.all()
 			require.Len(t, got, 1)
 			assert.Equal(t, tt.decision, got[0].Decision)
-			assert.Equal(t, tt.rule, got[0].Rule)
+			if tt.decision == sdk.DecisionIgnored {
+				assert.Equal(t, ignoredRule(got[0].Err), got[0].Rule)
+			} else {
+				assert.Equal(t, tt.rule, got[0].Rule)
+			}
 			if tt.status >= 400 {
 				se, ok := errors.AsType[*breakerhttp.StatusError](got[0].Err)
 				require.True(t, ok)
@@ -177,7 +181,7 @@ func TestHandlerPanicIsCountedAndGoesOn(t *testing.T) {
 		rule     string
 	}{
 		{"panic", "handler broke", sdk.DecisionCounted, breaker.RulePanic},
-		{"ErrAbortHandler goes to the tracker", http.ErrAbortHandler, sdk.DecisionIgnored, breakerhttp.RuleOther},
+		{"ErrAbortHandler goes to the tracker", http.ErrAbortHandler, sdk.DecisionIgnored, ignoredRule(http.ErrAbortHandler)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -205,7 +209,8 @@ func TestHandlerPanicIsCountedAndGoesOn(t *testing.T) {
 
 func TestHandlerKeepsResponseWriterFeatures(t *testing.T) {
 	b, e := newBreaker(t, 1)
-	srv := newServer(t, breakerhttp.NewHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	served := make(chan struct{}, 2) // the hijacking handler's client may be done before the handler
+	h := breakerhttp.NewHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rc := http.NewResponseController(w)
 		if err := rc.SetWriteDeadline(time.Now().Add(time.Minute)); err != nil {
 			http.Error(w, "deadline: "+err.Error(), 500)
@@ -226,7 +231,11 @@ func TestHandlerKeepsResponseWriterFeatures(t *testing.T) {
 		if err := rc.Flush(); err != nil {
 			http.Error(w, "flush: "+err.Error(), 500)
 		}
-	}), b))
+	}), b)
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r)
+		served <- struct{}{}
+	}))
 	for _, path := range []string{"/stream", "/hijack"} {
 		resp, err := srv.Client().Get(srv.URL + path)
 		require.NoError(t, err)
@@ -235,6 +244,7 @@ func TestHandlerKeepsResponseWriterFeatures(t *testing.T) {
 		require.NoError(t, resp.Body.Close())
 		assert.Equal(t, http.StatusOK, resp.StatusCode, string(body))
 		assert.Contains(t, []string{"streamed", "hijacked"}, string(body))
+		<-served
 	}
 	got := e.all()
 	require.Len(t, got, 2)

@@ -44,6 +44,13 @@ func (e *ends) len() int {
 	return len(e.e)
 }
 
+// ignoredRule returns the rule label DefaultTracker gives err when it
+// ignores it: the label, if any, that package tracker gives an error that
+// no operand of an Or matched.
+func ignoredRule(err error) string {
+	return breakerhttp.DefaultTracker().Track(context.Background(), err).Rule
+}
+
 // newBreaker returns a breaker with DefaultTracker that opens after
 // streak counted failures, and records its CallEnd events.
 func newBreaker(t testing.TB, streak int, opts ...breaker.Option) (*breaker.Breaker, *ends) {

@@ -11,7 +11,9 @@ import (
 // host (and port, if any) of the request, so that each upstream host, or
 // each virtual host a server serves, has a breaker of its own. On a client
 // request it is URL.Host (where the request is sent); on a server request,
-// whose URL has no host, it is the Host header.
+// whose URL has no host, it is the Host header, which the client chooses:
+// the Group's key limit ([breaker.WithMaxKeys]) then bounds what clients
+// can make the server hold.
 func Host(r *http.Request) string {
 	if r.URL != nil && r.URL.Host != "" {
 		return r.URL.Host

@@ -16,7 +16,6 @@ const (
 	RuleTooManyRequests = "http_429"      // TooManyRequests: a 429 response
 	RuleNetworkError    = "network_error" // NetworkErrors: a transport failure other than a timeout
 	RuleTimeout         = "timeout"       // Timeouts: a deadline or I/O timeout
-	RuleOther           = "http_other"    // DefaultTracker: an error it does not count
 )
 
 var (
@@ -24,8 +23,7 @@ var (
 	tooManyRequests = tracker.Named(RuleTooManyRequests, tracker.Custom(isTooManyRequests))
 	networkErrors   = tracker.Named(RuleNetworkError, tracker.Custom(isNetworkError))
 	timeouts        = tracker.Named(RuleTimeout, tracker.Custom(isTimeout))
-	defaultTracker  = tracker.Or(serverErrors, timeouts, networkErrors,
-		tracker.Named(RuleOther, tracker.Not(tracker.All())))
+	defaultTracker  = tracker.Or(serverErrors, timeouts, networkErrors)
 )
 
 // ServerErrors returns a rule that counts a [StatusError] with a 5xx code:
@@ -55,12 +53,14 @@ func Timeouts() *tracker.Rule { return timeouts }
 // DefaultTracker returns the rule most HTTP clients want, to give to
 // [breaker.WithTracker]:
 //
-//	tracker.Or(ServerErrors(), Timeouts(), NetworkErrors(), <ignore the rest>)
+//	tracker.Or(ServerErrors(), Timeouts(), NetworkErrors())
 //
 // It counts 5xx responses, timeouts and network errors, each under its own
-// label, and ignores every other error under the label [RuleOther]: 4xx
-// responses (the caller's mistake, not the server's failure) and errors
-// that say nothing about the server, such as an unsupported URL scheme.
+// label, and ignores every other error: 4xx responses (the caller's
+// mistake, not the server's failure) and errors that say nothing about the
+// server, such as an unsupported URL scheme. An ignored error matched none
+// of the three rules, so its verdict names none of their labels (see
+// [tracker.Or]); wrap the rule in [tracker.Named] to label every verdict.
 //
 // A 429 is ignored too: it is the server's answer to this caller's rate,
 // given by a server that is up; opening the breaker would stop every

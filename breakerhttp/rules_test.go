@@ -67,9 +67,9 @@ func TestReadyRules(t *testing.T) {
 	}{
 		{"500", statusErr(t, 500), true, false, false, false, breakerhttp.RuleServerError},
 		{"503 wrapped", fmt.Errorf("call: %w", statusErr(t, 503)), true, false, false, false, breakerhttp.RuleServerError},
-		{"404", statusErr(t, 404), false, false, false, false, breakerhttp.RuleOther},
-		{"429", statusErr(t, 429), false, true, false, false, breakerhttp.RuleOther},
-		{"600", statusErr(t, 600), false, false, false, false, breakerhttp.RuleOther},
+		{"404", statusErr(t, 404), false, false, false, false, ""},
+		{"429", statusErr(t, 429), false, true, false, false, ""},
+		{"600", statusErr(t, 600), false, false, false, false, ""},
 		{"connection refused", refused, false, false, true, false, breakerhttp.RuleNetworkError},
 		{"in a url.Error", &url.Error{Op: "Get", URL: "http://x", Err: refused}, false, false, true, false, breakerhttp.RuleNetworkError},
 		{"DNS", dns, false, false, true, false, breakerhttp.RuleNetworkError},
@@ -77,8 +77,8 @@ func TestReadyRules(t *testing.T) {
 		{"truncated body", io.ErrUnexpectedEOF, false, false, true, false, breakerhttp.RuleNetworkError},
 		{"deadline", context.DeadlineExceeded, false, false, false, true, breakerhttp.RuleTimeout},
 		{"I/O timeout", ioTimeout, false, false, false, true, breakerhttp.RuleTimeout},
-		{"canceled", context.Canceled, false, false, false, false, breakerhttp.RuleOther},
-		{"other", errors.New("unsupported protocol scheme"), false, false, false, false, breakerhttp.RuleOther},
+		{"canceled", context.Canceled, false, false, false, false, ""},
+		{"other", errors.New("unsupported protocol scheme"), false, false, false, false, ""},
 	}
 	ctx := context.Background()
 	for _, tt := range tests {
@@ -88,10 +88,27 @@ func TestReadyRules(t *testing.T) {
 			assert.Equal(t, tt.network, breakerhttp.NetworkErrors().Track(ctx, tt.err).Counted(), "NetworkErrors")
 			assert.Equal(t, tt.timeout, breakerhttp.Timeouts().Track(ctx, tt.err).Counted(), "Timeouts")
 			v := breakerhttp.DefaultTracker().Track(ctx, tt.err)
-			assert.Equal(t, tt.defaultRule != breakerhttp.RuleOther, v.Counted(), "DefaultTracker")
-			assert.Equal(t, tt.defaultRule, v.Rule)
+			assert.Equal(t, tt.defaultRule != "", v.Counted(), "DefaultTracker")
+			if v.Counted() {
+				assert.Equal(t, tt.defaultRule, v.Rule, "the rule that counted it")
+			} else {
+				assert.Equal(t, unmatchedOrRule(breakerhttp.RuleNetworkError), v.Rule,
+					"an ignored error gets what tracker.Or gives when no operand matched")
+			}
 		})
 	}
+}
+
+// unmatchedOrRule returns the label package tracker gives the verdict of
+// an Or when none of its operands counted the error, for an Or whose last
+// operand is labelled last: no label, or (in earlier versions of the
+// package) the last operand's.
+func unmatchedOrRule(last string) string {
+	never := tracker.Custom(func(context.Context, error) bool { return false })
+	if tracker.Or(tracker.Named("first", never), tracker.Named("last", never)).Track(context.Background(), io.EOF).Rule == "" {
+		return ""
+	}
+	return last
 }
 
 func TestReadyRulesCompose(t *testing.T) {

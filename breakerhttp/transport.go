@@ -1,14 +1,16 @@
 package breakerhttp
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/fluxgate/fluxgate/sdk/breaker"
 )
 
 // Transport is an [http.RoundTripper] that runs every request through a
-// circuit breaker. Build it with [NewTransport]; it is safe for concurrent
-// use, like the RoundTripper it wraps.
+// circuit breaker. Build it with [NewTransport] (one breaker) or
+// [NewGroupTransport] (a breaker per key); it is safe for concurrent use,
+// like the RoundTripper it wraps.
 //
 // A request the breaker refuses is not sent: RoundTrip closes the request
 // body and returns the breaker's error, which matches
@@ -31,7 +33,8 @@ import (
 // The status becomes the outcome as a [*StatusError] for codes of 400 and
 // more, and as success below: the breaker's tracker (see [DefaultTracker])
 // decides which status errors count. The caller always gets the response
-// untouched and a nil error.
+// as the wrapped RoundTripper returned it, and a nil error; only its Body
+// is wrapped, to end the call.
 //
 // As net/http documents, the caller must close the response body. A body
 // that is never read to its end or closed leaves the call unreported, as it
@@ -91,6 +94,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		c.Done(err)
 		return resp, err
 	}
+	if resp == nil { // a broken RoundTripper; http.Client reports it
+		c.Done(errNilResponse)
+		return nil, nil
+	}
 	if !hasBody(req, resp) {
 		c.Done(statusError(resp.StatusCode))
 		return resp, nil
@@ -98,6 +105,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp.Body = newBody(resp.Body, c, statusError(resp.StatusCode))
 	return resp, nil
 }
+
+// errNilResponse is the outcome of a round trip that returned neither a
+// response nor an error, which the RoundTripper contract forbids.
+var errNilResponse = errors.New("breakerhttp: the next RoundTripper returned a nil *http.Response and a nil error")
 
 // send calls the next RoundTripper, reporting a panic on c before it goes
 // on.

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -29,9 +30,9 @@ func TestTransportClassifiesResponses(t *testing.T) {
 		{http.StatusOK, sdk.DecisionNone, ""},
 		{http.StatusCreated, sdk.DecisionNone, ""},
 		{http.StatusMultipleChoices, sdk.DecisionNone, ""},
-		{http.StatusBadRequest, sdk.DecisionIgnored, breakerhttp.RuleOther},
-		{http.StatusNotFound, sdk.DecisionIgnored, breakerhttp.RuleOther},
-		{http.StatusTooManyRequests, sdk.DecisionIgnored, breakerhttp.RuleOther},
+		{http.StatusBadRequest, sdk.DecisionIgnored, ""},
+		{http.StatusNotFound, sdk.DecisionIgnored, ""},
+		{http.StatusTooManyRequests, sdk.DecisionIgnored, ""},
 		{http.StatusInternalServerError, sdk.DecisionCounted, breakerhttp.RuleServerError},
 		{http.StatusServiceUnavailable, sdk.DecisionCounted, breakerhttp.RuleServerError},
 		{599, sdk.DecisionCounted, breakerhttp.RuleServerError},
@@ -51,7 +52,11 @@ func TestTransportClassifiesResponses(t *testing.T) {
 			got := e.all()
 			require.Len(t, got, 1)
 			assert.Equal(t, tt.decision, got[0].Decision)
-			assert.Equal(t, tt.rule, got[0].Rule)
+			if tt.decision == sdk.DecisionIgnored {
+				assert.Equal(t, ignoredRule(got[0].Err), got[0].Rule)
+			} else {
+				assert.Equal(t, tt.rule, got[0].Rule)
+			}
 			if tt.status < 400 {
 				assert.Equal(t, sdk.OutcomeSuccess, got[0].Outcome)
 				assert.NoError(t, got[0].Err)
@@ -359,4 +364,59 @@ func TestNewTransportPanicsOnNil(t *testing.T) {
 		func() { breakerhttp.NewTransport(nil, b) })
 	assert.PanicsWithValue(t, "breakerhttp: NewTransport called with a nil *breaker.Breaker",
 		func() { breakerhttp.NewTransport(http.DefaultTransport, nil) })
+}
+
+// slowBody is a response body whose first Read takes delay.
+type slowBody struct {
+	delay time.Duration
+	done  bool
+}
+
+func (b *slowBody) Read(p []byte) (int, error) {
+	if b.done {
+		return 0, io.EOF
+	}
+	time.Sleep(b.delay)
+	b.done = true
+	return copy(p, "late"), nil
+}
+
+func (*slowBody) Close() error { return nil }
+
+// TestTransportLatencyRunsToEOF checks, on the fake clock of a synctest
+// bubble, that the call's duration is the whole exchange: the round trip
+// and the time the caller spends reading the body.
+func TestTransportLatencyRunsToEOF(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b, e := newBreaker(t, 1)
+		next := roundTripperFunc(func(r *http.Request) (*http.Response, error) {
+			time.Sleep(100 * time.Millisecond) // the response's headers arrive
+			return &http.Response{StatusCode: 200, ContentLength: -1, Body: &slowBody{delay: 2 * time.Second}, Request: r}, nil
+		})
+		req, err := http.NewRequest(http.MethodGet, "http://127.0.0.1/", nil)
+		require.NoError(t, err)
+		resp, err := breakerhttp.NewTransport(next, b).RoundTrip(req)
+		require.NoError(t, err)
+		time.Sleep(300 * time.Millisecond) // the caller does something else first
+		_, err = io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		got := e.all()
+		require.Len(t, got, 1)
+		assert.Equal(t, 2400*time.Millisecond, got[0].Duration)
+		require.NoError(t, resp.Body.Close())
+		assert.Len(t, e.all(), 1)
+	})
+}
+
+func TestTransportNilResponseFromNext(t *testing.T) {
+	b, e := newBreaker(t, 1)
+	c := &http.Client{Transport: breakerhttp.NewTransport(roundTripperFunc(func(*http.Request) (*http.Response, error) {
+		return nil, nil
+	}), b)}
+	_, err := c.Get("http://127.0.0.1:1/")
+	require.Error(t, err, "http.Client reports the broken RoundTripper")
+	got := e.all()
+	require.Len(t, got, 1, "and the call still ends")
+	assert.ErrorContains(t, got[0].Err, "nil *http.Response")
+	assert.Equal(t, sdk.DecisionIgnored, got[0].Decision, "a broken RoundTripper says nothing about the server")
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -101,6 +102,8 @@ type Group struct {
 	lastSweep time.Duration // when the last idle sweep ran, since epoch
 	overflow  *Breaker
 	closed    bool
+
+	evictHook func(*Breaker) // tests only: called under mu for each eviction
 }
 
 // NewGroup builds a group of breakers named name: every breaker of the group
@@ -165,31 +168,50 @@ func (g *Group) Name() string { return g.name }
 // an error only when the key's WithKeyOptions func panicked or returned
 // invalid options (a *ConfigError naming the key) or after Close
 // (ErrGroupClosed).
+//
+// Get panics if g is nil.
 func (g *Group) Get(key string) (*Breaker, error) {
+	if g == nil {
+		panic("breaker: Get on a nil *Group")
+	}
 	h := maphash.String(g.seed, key)
 	if e := g.table.Load().find(h, key); e != nil && e.touch() {
 		return e.b, nil
 	}
-	return g.miss(key, h, true)
+	return g.miss(key, h)
 }
 
-// miss is Get for a key not found without the lock. With overflow false it
-// returns ErrGroupFull instead of the overflow breaker.
-func (g *Group) miss(key string, h uint64, overflow bool) (*Breaker, error) {
+// miss is Get for a key not found without the lock.
+func (g *Group) miss(key string, h uint64) (*Breaker, error) {
+	e, b, err := g.lookup(key, h, false)
+	if e != nil {
+		return e.b, nil
+	}
+	return b, err
+}
+
+// lookup finds or builds key's entry under the lock. For a command (pin
+// true) the entry is pinned, and a key that can get no entry of its own
+// gets ErrGroupFull; otherwise such a key gets the overflow breaker, with
+// a nil entry.
+func (g *Group) lookup(key string, h uint64, pin bool) (*entry, *Breaker, error) {
 	cfg, cfgErr := g.keyConfig(key)
 	g.mu.Lock()
 	if g.closed {
 		g.mu.Unlock()
-		return nil, ErrGroupClosed
+		return nil, nil, ErrGroupClosed
 	}
 	if e := g.table.Load().find(h, key); e != nil {
 		e.flags.Or(entryUsed) // entries in the table under mu are alive
+		if pin {
+			e.pins++
+		}
 		g.mu.Unlock()
-		return e.b, nil
+		return e, nil, nil
 	}
 	if cfgErr != nil {
 		g.mu.Unlock()
-		return nil, cfgErr
+		return nil, nil, cfgErr
 	}
 	now := g.now()
 	var victims []*Breaker
@@ -199,20 +221,28 @@ func (g *Group) miss(key string, h uint64, overflow bool) (*Breaker, error) {
 	if g.live >= g.maxKeys {
 		victims = g.evictOneLocked(now, victims)
 	}
-	var b *Breaker
-	var err error
+	var (
+		e   *entry
+		b   *Breaker
+		err error
+	)
 	switch {
 	case g.live < g.maxKeys:
-		b = newBreaker(g.name, key, cfg)
-		g.insertLocked(&entry{hash: h, key: key, b: b, idleSince: now})
-	case overflow:
+		key = strings.Clone(key) // do not keep the caller's buffer alive
+		e = &entry{hash: h, key: key, b: newBreaker(g.name, key, cfg), idleSince: now}
+		e.flags.Store(entryNew)
+		if pin {
+			e.pins++
+		}
+		g.insertLocked(e)
+	case !pin:
 		b = g.overflowLocked()
 	default:
 		err = fmt.Errorf("%w (group %q, %d keys; key %q)", ErrGroupFull, g.name, g.maxKeys, key)
 	}
 	g.mu.Unlock()
 	closeAll(victims)
-	return b, err
+	return e, b, err
 }
 
 // keyConfig returns the configuration of key's breaker: the group's, or one
@@ -306,14 +336,17 @@ func (g *Group) Info() map[string]Info {
 }
 
 // command runs a manual command on key's own breaker, building it if
-// needed.
+// needed. The entry is pinned while the command runs, so the command never
+// lands on a breaker that is being evicted.
 func (g *Group) command(key string, do func(*Breaker)) error {
-	h := maphash.String(g.seed, key)
-	b, err := g.miss(key, h, false)
+	e, _, err := g.lookup(key, maphash.String(g.seed, key), true)
 	if err != nil {
 		return err
 	}
-	do(b)
+	do(e.b)
+	g.mu.Lock()
+	e.pins--
+	g.mu.Unlock()
 	return nil
 }
 
@@ -344,11 +377,28 @@ func (g *Group) ForceOpen(ctx context.Context, key string) error {
 	return g.command(key, func(b *Breaker) { b.ForceOpen(ctx) })
 }
 
-// all runs do on every breaker of the group, the overflow breaker included.
+// all runs do on every breaker of the group, the overflow breaker
+// included, each pinned while it runs.
 func (g *Group) all(do func(*Breaker)) {
-	for _, b := range g.breakers() {
-		do(b)
+	g.mu.Lock()
+	var es []*entry
+	g.table.Load().each(func(e *entry) {
+		e.pins++
+		es = append(es, e)
+	})
+	over := g.overflow
+	g.mu.Unlock()
+	for _, e := range es {
+		do(e.b)
 	}
+	if over != nil {
+		do(over)
+	}
+	g.mu.Lock()
+	for _, e := range es {
+		e.pins--
+	}
+	g.mu.Unlock()
 }
 
 // ResetAll runs Breaker.Reset on every breaker the group holds, the

@@ -25,8 +25,9 @@ func (g *Group) EvictIdle() int {
 }
 
 // sweepIdleLocked looks at every entry once: an entry used since the last
-// sweep has its mark cleared and its idle time restarted now; one idle for
-// at least the idle time is evicted if it is evictable. The evicted
+// sweep has its mark cleared and its idle time restarted now (the sweep
+// cannot tell when, within the time since the last sweep, it was used);
+// one idle for at least the idle time is evicted if it is evictable. The evicted
 // breakers are appended to victims, to be closed once g.mu is released.
 func (g *Group) sweepIdleLocked(now time.Duration, victims []*Breaker) []*Breaker {
 	g.lastSweep = now
@@ -36,9 +37,7 @@ func (g *Group) sweepIdleLocked(now time.Duration, victims []*Breaker) []*Breake
 		if e == nil || e == tombstone {
 			continue
 		}
-		if e.flags.Load()&entryUsed != 0 {
-			e.flags.And(^entryUsed)
-			e.idleSince = now
+		if _, used := e.secondChance(now); used {
 			continue
 		}
 		if now-e.idleSince >= g.idle && g.evictLocked(t, e) {
@@ -67,9 +66,7 @@ func (g *Group) evictOneLocked(now time.Duration, victims []*Breaker) []*Breaker
 		if e == nil || e == tombstone {
 			continue
 		}
-		if e.flags.Load()&entryUsed != 0 {
-			e.flags.And(^entryUsed)
-			e.idleSince = now
+		if marked, _ := e.secondChance(now); marked {
 			continue
 		}
 		if g.evictLocked(t, e) {
@@ -81,13 +78,17 @@ func (g *Group) evictOneLocked(now time.Duration, victims []*Breaker) []*Breaker
 	return victims
 }
 
-// evictLocked evicts e from t if its breaker is evictable and no Get marked
-// it used since it was looked at: the mark and the eviction are decided by
+// evictLocked evicts e from t if its breaker is evictable, no manual
+// command of the group is running on it, and no Get marked it used since
+// it was looked at: the mark and the eviction are decided by
 // one compare-and-swap, so a Get either sees the entry dead (and builds a
 // new breaker under the lock) or keeps it alive.
 func (g *Group) evictLocked(t *keyTable, e *entry) bool {
-	if !e.b.evictable() || !e.flags.CompareAndSwap(0, entryDead) {
+	if e.pins > 0 || !e.b.evictable() || !e.flags.CompareAndSwap(0, entryDead) {
 		return false
+	}
+	if g.evictHook != nil {
+		g.evictHook(e.b)
 	}
 	t.remove(e)
 	g.live--

@@ -75,10 +75,11 @@ func WithIdleTimeout(d time.Duration) Option {
 
 // WithKeyOptions sets a func that returns extra options for one key, applied
 // after the group's own breaker options when the key's breaker is built (for
-// example a tighter tripper for one tenant). It is called on each key's first
-// Get (again after the key was evicted), outside the group's lock; it must be
-// safe for concurrent use. A nil or empty result gives the key the group's
-// shared configuration.
+// example a tighter tripper for one tenant). It is called, outside the
+// group's lock, whenever Get must build the key's breaker: on the key's first
+// Get, after the key was evicted, and on each Get of a key that shares the
+// overflow breaker. It must be safe for concurrent use. A nil or empty result
+// gives the key the group's shared configuration.
 //
 // When f panics or returns invalid options, Get returns a *ConfigError that
 // names the key and nothing is stored, so the next Get of that key calls f

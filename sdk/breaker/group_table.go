@@ -11,9 +11,13 @@ type entry struct {
 	key  string
 	b    *Breaker
 	// flags holds entryUsed, set by Get (only when not yet set, so that
-	// hits on a busy key write nothing), cleared by the group's sweeps; and
-	// entryDead, set once when the entry is evicted.
+	// hits on a busy key write nothing) and cleared by the group's sweeps;
+	// entryNew, set when the entry is built (a second chance, like a use,
+	// whose time is known); and entryDead, set once when it is evicted.
 	flags atomic.Uint32
+	// pins counts the group's manual commands running on b; a pinned
+	// entry is not evicted. Guarded by Group.mu.
+	pins int32
 	// idleSince is when the entry was built or last seen used by a sweep,
 	// as a duration since the group's epoch. Guarded by Group.mu.
 	idleSince time.Duration
@@ -21,15 +25,30 @@ type entry struct {
 
 const (
 	entryUsed uint32 = 1 << iota
+	entryNew
 	entryDead
 )
 
 // touch marks e used and reports whether it is still in its group.
 func (e *entry) touch() bool {
-	if e.flags.Load() == entryUsed {
+	if e.flags.Load()&(entryUsed|entryDead) == entryUsed {
 		return true
 	}
 	return e.flags.Or(entryUsed)&entryDead == 0
+}
+
+// secondChance clears e's marks, restarting its idle time at now if a Get
+// used it since the last sweep. It reports whether e had a mark and
+// whether it was used.
+func (e *entry) secondChance(now time.Duration) (marked, used bool) {
+	if e.flags.Load()&(entryUsed|entryNew) == 0 {
+		return false, false
+	}
+	if e.flags.And(^(entryUsed|entryNew))&entryUsed != 0 {
+		e.idleSince = now
+		return true, true
+	}
+	return true, false
 }
 
 // keyTable is an open-addressing hash table (linear probing) of entries.
