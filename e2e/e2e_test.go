@@ -32,6 +32,7 @@ func (e *env) replica(instance string, offset int, interval time.Duration) repli
 		Pace:           3 * time.Millisecond,
 		Offset:         offset,
 		Script:         "mixed",
+		Workers:        3,
 	}
 }
 
