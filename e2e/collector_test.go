@@ -3,7 +3,8 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"net"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,8 +15,8 @@ import (
 )
 
 // buildCollector builds cmd/otelcol into dir and returns the binary's
-// path. The Go build cache makes every build after the first one quick.
-func buildCollector(dir string) (string, error) {
+// path; ending ctx ends the build. The Go build cache makes every build after the first one quick.
+func buildCollector(ctx context.Context, dir string) (string, error) {
 	goCmd, err := exec.LookPath("go")
 	if err != nil {
 		goCmd = filepath.Join(os.Getenv("GOROOT"), "bin", "go")
@@ -23,7 +24,7 @@ func buildCollector(dir string) (string, error) {
 	bin := filepath.Join(dir, "otelcol")
 	// A cold build compiles about a thousand packages; the Go build cache
 	// makes every later one take seconds.
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, 8*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, goCmd, "build", "-o", bin, "./cmd/otelcol")
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -78,12 +79,18 @@ service:
 // free port.
 func startCollector(t testing.TB, bin, spansURL, promURL string) *collector {
 	t.Helper()
+	return startCollectorOn(t, bin, spansURL, promURL, func() int { return freePort(t) })
+}
+
+// startCollectorOn is startCollector with the ports to try from port.
+func startCollectorOn(t testing.TB, bin, spansURL, promURL string, port func() int) *collector {
+	t.Helper()
 	dir := t.TempDir()
 	c := startWithRetry(t, "collector", func() (*collector, error) {
 		c := &collector{
 			bin:      bin,
 			cfgFile:  filepath.Join(dir, "otelcol.yaml"),
-			otlpAddr: "127.0.0.1:" + strconv.Itoa(freePort(t)),
+			otlpAddr: "127.0.0.1:" + strconv.Itoa(port()),
 		}
 		cfg := fmt.Sprintf(collectorConfig, c.otlpAddr, spansURL, promURL)
 		if err := os.WriteFile(c.cfgFile, []byte(cfg), 0o644); err != nil {
@@ -104,15 +111,11 @@ func (c *collector) start() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	err = waitFor(ctx, 50*time.Millisecond, func() error {
+	err = waitFor(ctx, 100*time.Millisecond, func() error {
 		if p.exited() {
 			return nil
 		}
-		conn, err := net.DialTimeout("tcp", c.otlpAddr, time.Second)
-		if err == nil {
-			conn.Close()
-		}
-		return err
+		return c.ready()
 	})
 	if p.exited() {
 		if addrInUse(p.out.String()) {
@@ -127,6 +130,22 @@ func (c *collector) start() error {
 	c.mu.Lock()
 	c.proc = p
 	c.mu.Unlock()
+	return nil
+}
+
+// ready posts an empty OTLP trace request to the receiver: only the
+// Collector answers it with 200 (a process that holds the port and is not
+// the Collector does not).
+func (c *collector) ready() error {
+	resp, err := readyClient.Post("http://"+c.otlpAddr+"/v1/traces", "application/x-protobuf", http.NoBody)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("OTLP receiver: %s", resp.Status)
+	}
 	return nil
 }
 

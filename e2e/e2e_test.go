@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"context"
+	"sync"
 	"testing"
 	"time"
 )
@@ -30,6 +32,7 @@ func (e *env) replica(instance string, offset int, interval time.Duration) repli
 		Pace:           3 * time.Millisecond,
 		Offset:         offset,
 		Script:         "mixed",
+		Workers:        3,
 	}
 }
 
@@ -46,10 +49,16 @@ func TestEndToEnd(t *testing.T) {
 	}
 	buildDone := make(chan built, 1)
 	binDir := t.TempDir()
-	go func() {
-		bin, err := buildCollector(binDir)
+	buildCtx, cancelBuild := context.WithCancel(context.Background())
+	var building sync.WaitGroup
+	t.Cleanup(func() { // a test that fails before the build is done ends it
+		cancelBuild()
+		building.Wait()
+	})
+	building.Go(func() {
+		bin, err := buildCollector(buildCtx, binDir)
 		buildDone <- built{bin, err}
-	}()
+	})
 	e := &env{
 		prom: startPrometheus(t, ruleFiles(t)),
 		sink: newSpanSink(t),
@@ -74,6 +83,7 @@ func TestEndToEnd(t *testing.T) {
 
 	t.Run("fleet", func(t *testing.T) { testFleet(t, e) })
 	t.Run("collector_restart", func(t *testing.T) { testCollectorRestart(t, e) })
+	t.Run("collector_port_taken", func(t *testing.T) { testCollectorPortTaken(t, e) })
 	t.Run("alerts", func(t *testing.T) { testAlerts(t, e) })
 	t.Run("dashboard", func(t *testing.T) { testDashboard(t, e) })
 	_, err := e.open.quit()

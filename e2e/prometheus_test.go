@@ -90,6 +90,12 @@ type prometheus struct {
 // files, evaluating rules every second.
 func startPrometheus(t testing.TB, ruleFiles []string) *prometheus {
 	t.Helper()
+	return startPrometheusOn(t, ruleFiles, func() int { return freePort(t) })
+}
+
+// startPrometheusOn is startPrometheus with the ports to try from port.
+func startPrometheusOn(t testing.TB, ruleFiles []string, port func() int) *prometheus {
+	t.Helper()
 	requirePrometheus(t)
 	dir := t.TempDir()
 	var cfg strings.Builder
@@ -109,7 +115,7 @@ func startPrometheus(t testing.TB, ruleFiles []string) *prometheus {
 		t.Fatal(err)
 	}
 	p := startWithRetry(t, "prometheus", func() (*prometheus, error) {
-		port := freePort(t)
+		port := port()
 		data, err := os.MkdirTemp(dir, "data")
 		if err != nil {
 			return nil, err
@@ -130,7 +136,7 @@ func startPrometheus(t testing.TB, ruleFiles []string) *prometheus {
 		p := &prometheus{proc: pr, url: "http://127.0.0.1:" + strconv.Itoa(port)}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		err = waitFor(ctx, 50*time.Millisecond, func() error {
+		err = waitFor(ctx, 100*time.Millisecond, func() error {
 			if pr.exited() {
 				return nil
 			}
@@ -152,8 +158,16 @@ func startPrometheus(t testing.TB, ruleFiles []string) *prometheus {
 	return p
 }
 
+// httpClient is the client of the API requests to Prometheus, and
+// readyClient the one of the readiness polls: no request may hang the test
+// (another process may hold the port Prometheus failed to take).
+var (
+	httpClient  = &http.Client{Timeout: 10 * time.Second}
+	readyClient = &http.Client{Timeout: time.Second}
+)
+
 func (p *prometheus) ready() error {
-	resp, err := http.Get(p.url + "/-/ready")
+	resp, err := readyClient.Get(p.url + "/-/ready")
 	if err != nil {
 		return err
 	}
@@ -183,7 +197,7 @@ func (p *prometheus) api(path string, params url.Values, v any) error {
 	if err != nil {
 		return err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := httpClient.Do(req)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fluxgate/fluxgate/breakerhttp"
@@ -53,6 +54,7 @@ type replicaConfig struct {
 	Pace           time.Duration // between calls
 	Offset         int           // shifts the script
 	Script         string        // "mixed" or "failing"
+	Workers        int           // goroutines calling at once (at least 1)
 }
 
 // callRecord is what a replica's caller saw of one call.
@@ -156,7 +158,7 @@ type replica struct {
 	mp     *sdkmetric.MeterProvider
 	tracer trace.Tracer
 	client *http.Client
-	seq    int
+	seq    atomic.Int64 // of the next call
 
 	mu          sync.Mutex // guards the fields below, written by hooks and the error handler
 	truth       truth
@@ -178,7 +180,10 @@ func runReplica(cfgJSON string) int {
 		return 2
 	}
 	out := json.NewEncoder(os.Stdout)
+	var outMu sync.Mutex // guards out, which the workers share
 	emit := func(m replicaMsg) {
+		outMu.Lock()
+		defer outMu.Unlock()
 		if err := out.Encode(m); err != nil {
 			os.Exit(3) // the test is gone
 		}
@@ -192,10 +197,18 @@ func runReplica(cfgJSON string) int {
 		case "run": // "run N" follows the script; "run N PLAN" asks for PLAN every time
 			count, plan, _ := strings.Cut(arg, " ")
 			n, _ := strconv.Atoi(count)
-			for range n {
-				emit(replicaMsg{Kind: "call", Seq: r.call(ctx, plan)})
-				time.Sleep(cfg.Pace)
+			var left atomic.Int64
+			left.Store(int64(n))
+			var wg sync.WaitGroup
+			for range max(cfg.Workers, 1) {
+				wg.Go(func() {
+					for left.Add(-1) >= 0 {
+						emit(replicaMsg{Kind: "call", Seq: r.call(ctx, plan)})
+						time.Sleep(cfg.Pace)
+					}
+				})
 			}
+			wg.Wait()
 			emit(replicaMsg{Kind: "ran"})
 		case "flush":
 			emit(replicaMsg{Kind: "truth", Truth: r.flush(ctx)})
@@ -325,8 +338,7 @@ func (v verifier) RoundTrip(req *http.Request) (*http.Response, error) {
 // call makes the next call, with plan or else the script's plan, and
 // records what the caller saw.
 func (r *replica) call(ctx context.Context, plan string) int {
-	seq := r.seq
-	r.seq++
+	seq := int(r.seq.Add(1) - 1)
 	ctx, span := r.tracer.Start(ctx, "checkout", trace.WithAttributes(attribute.Int("e2e.call.seq", seq)))
 	defer span.End()
 	sc := span.SpanContext()
