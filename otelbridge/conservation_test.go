@@ -179,6 +179,17 @@ type consAdmitted struct {
 	period *atomic.Int32 // probes of the period running now
 }
 
+// consBeforeKey carries the breaker's Info as the caller read it just
+// before the call (a consBefore), to CallStart.
+type consBeforeKey struct{}
+
+// consBefore is the state and the time of the last transition that a caller
+// read just before its call.
+type consBefore struct {
+	state     sdk.State
+	changedAt time.Time
+}
+
 // consStats is what one round observed.
 type consStats struct {
 	calls      int64
@@ -254,13 +265,20 @@ func consRound(t *testing.T, cfg consConfig, seed uint64, goroutines, perGorouti
 	trans := &consTransitions{byPair: map[[2]sdk.State]int64{}}
 	// A probe of one half-open period may still run in a later one, which
 	// has slots of its own: count half-open calls per period (the time the
-	// period began, read when the call starts).
+	// period began). A probe's period is known for certain when the caller
+	// read the same half-open period just before the call and CallStart
+	// reads it again after admission: admission happened in between, and
+	// periods only move forward. Probes whose two reads differ (admitted
+	// around a transition, or the call that moved the breaker to half-open)
+	// are not attributed to a period, so the check never blames a probe of
+	// an earlier period on a later one.
 	var b *breaker.Breaker
 	var periods sync.Map // the start of a half-open period -> its probes running now
 	admitted := sdk.Hooks{CallStart: func(ctx context.Context, info sdk.CallStart) context.Context {
 		a := consAdmitted{state: info.State}
 		if info.State == sdk.StateHalfOpen && !info.Rejected {
-			if in := b.Info(); in.State == sdk.StateHalfOpen {
+			before, _ := ctx.Value(consBeforeKey{}).(consBefore)
+			if in := b.Info(); in.State == sdk.StateHalfOpen && before.state == sdk.StateHalfOpen && before.changedAt.Equal(in.ChangedAt) {
 				n, _ := periods.LoadOrStore(in.ChangedAt, new(atomic.Int32))
 				a.period = n.(*atomic.Int32)
 			}
@@ -468,7 +486,8 @@ func consCall(b *breaker.Breaker, rng *rand.Rand, st *consStats, inHalf, peak *a
 	default:
 		kind = slow
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	in := b.Info()
+	ctx, cancel := context.WithCancel(context.WithValue(context.Background(), consBeforeKey{}, consBefore{in.State, in.ChangedAt}))
 	defer cancel()
 	if kind != canceled && rng.IntN(10) == 0 {
 		// Gives up soon if it has to wait for a half-open slot.
