@@ -72,7 +72,7 @@ func TestNoReferencesOutsideTheRepository(t *testing.T) {
 // TestReferenceProblems checks the checker on made-up files.
 func TestReferenceProblems(t *testing.T) {
 	root := t.TempDir()
-	for _, f := range []string{"README.md", "docs/guide.md", "sdk/breaker/doc.go"} {
+	for _, f := range []string{"README.md", "docs/telemetry.md", "sdk/breaker/doc.go"} {
 		require.NoError(t, os.MkdirAll(filepath.Join(root, filepath.Dir(f)), 0o755))
 		require.NoError(t, os.WriteFile(filepath.Join(root, f), nil, 0o644))
 	}
@@ -80,8 +80,8 @@ func TestReferenceProblems(t *testing.T) {
 		name, file, text string
 		bad              bool
 	}{
-		{"link to an existing file", "README.md", "see [the guide](docs/guide.md#setup)", false},
-		{"relative link up", "docs/guide.md", "back to [README](../README.md)", false},
+		{"link to an existing file", "README.md", "see [the guide](docs/telemetry.md#setup)", false},
+		{"relative link up", "docs/telemetry.md", "back to [README](../README.md)", false},
 		{"link to a missing file", "README.md", "see [telemetry](docs/telemetry2.md)", true},
 		{"brackets in code are not links", "README.md", "`New[any](Settings{Name})` and\n```go\nf[int](x)\n```", false},
 		{"anchor and URL links", "README.md", "[a](#model) [b](https://example.com/x/DESIGN2.md)", false},
@@ -94,7 +94,7 @@ func TestReferenceProblems(t *testing.T) {
 		{"string literals in Go are not references", "sdk/breaker/doc.go", "package breaker\n\nvar f = \"e2e/go.mod\"", false},
 		{"comments in Go are", "sdk/breaker/doc.go", "package breaker\n\n// see e2e/go.mod\nvar f = 1", true},
 		{"forbidden names count in Go strings too", "sdk/breaker/doc.go", "package breaker\n\nvar f = \"" + forbidden[0] + "\"", true},
-		{"URL with a path", "README.md", "https://github.com/byExist/fluxgate/blob/main/docs/x.md", false},
+		{"URL with a path", "README.md", "https://github.com/byExist/fluxgate/blob/main/docs/telemetry.md", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -14,9 +14,11 @@ import (
 // A Call is a small value meant to live in a variable or a struct field of
 // the code that made it; its methods have pointer receivers so that the
 // second report through the same Call is ignored. Do not copy a Call after
-// Allow returned it: each copy would report on its own. The zero Call (the
-// one Allow returns with an error) is already done: Done and Panicked do
-// nothing, so callers may defer Done unconditionally.
+// Allow returned it: each copy would report on its own. A Call is not
+// safe for concurrent use: report from one goroutine, or serialise the
+// reports. The zero Call (the one Allow returns with an error) is already
+// done: Done and Panicked do nothing, so callers may defer Done
+// unconditionally.
 //
 // A Call that is never reported holds its half-open slot only until the
 // breaker's next transition; its outcome, like every outcome of a call
