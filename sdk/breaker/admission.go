@@ -49,6 +49,16 @@ type ticket struct {
 	// (or was found stale), ended once the CallEnd hooks ran or were
 	// queued.
 	recorded, ended bool
+	// s is the breaker's settings at admission: the call measures its
+	// duration and runs its hooks by them.
+	s *settings
+	// enforced is set once the enforcement was drawn for the call (it
+	// is then refused whenever the breaker refuses it); wouldReject when
+	// the draw let through a call the breaker would have refused.
+	enforced, wouldReject bool
+	// capped is the trip the group's cap refused on this call's outcome,
+	// for the TripCapped hooks; nil almost always.
+	capped *sdk.TripCapped
 }
 
 // slots are the half-open slots of the current half-open period; b.mu
@@ -122,6 +132,9 @@ func (b *Breaker) acquire(ctx context.Context, t *ticket) error {
 				}
 				return err
 			}
+			if !t.enforced && b.enforcement.Load() != enforceAll && !b.enforce(t) {
+				return nil // let through without waiting
+			}
 			if err := b.waitForSlot(ctx, ch, &deadline); err != nil {
 				return err
 			}
@@ -142,10 +155,10 @@ func (b *Breaker) retry(sg uint64, now time.Time, t *ticket) (again bool, err er
 		return true, nil
 	}
 	var ready bool
-	if b.s.userCode {
+	if b.conf().userCode {
 		ready = b.readyGuarded(now)
 	} else {
-		ready = b.s.retry.ready(now.Sub(b.changedAt), b.reopens, b.s.rand)
+		ready = b.conf().retry.ready(now.Sub(b.changedAt), b.reopens, b.conf().rand)
 	}
 	if !ready {
 		b.mu.Unlock()
@@ -162,7 +175,7 @@ func (b *Breaker) retry(sg uint64, now time.Time, t *ticket) (again bool, err er
 		return false, b.refusal(sdk.StateHalfOpen)
 	}
 	t.record, t.slot = true, true
-	if b.s.hooks.any() {
+	if b.conf().hooks.any() {
 		t.slotLater = true // see takeSlotLater
 	} else {
 		b.halfOpen.taken++
@@ -177,7 +190,7 @@ func (b *Breaker) retry(sg uint64, now time.Time, t *ticket) (again bool, err er
 // the refusal). again reports that the state changed meanwhile.
 func (b *Breaker) probe(sg uint64, t *ticket) (again bool, wait chan struct{}, err error) {
 	var now time.Time
-	timed := b.s.permit.timed()
+	timed := b.conf().permit.timed()
 	if timed {
 		now = time.Now()
 	}
@@ -186,8 +199,8 @@ func (b *Breaker) probe(sg uint64, t *ticket) (again bool, wait chan struct{}, e
 		b.mu.Unlock()
 		return true, nil, nil
 	}
-	if b.halfOpen.taken >= b.s.maxHalfOpen {
-		if b.s.halfOpenWait == 0 {
+	if b.halfOpen.taken >= b.conf().maxHalfOpen {
+		if b.conf().halfOpenWait == 0 {
 			b.mu.Unlock()
 			return false, nil, b.refusal(sdk.StateHalfOpen)
 		}
@@ -226,18 +239,21 @@ func (b *Breaker) takeSlotLater(ctx context.Context, t *ticket) error {
 			t.slot, t.record = false, false
 			return b.refusal(sdk.StateHalfOpen)
 		}
-		if b.halfOpen.taken < b.s.maxHalfOpen {
+		if b.halfOpen.taken < b.conf().maxHalfOpen {
 			b.halfOpen.taken++
 			b.mu.Unlock()
 			return nil
 		}
-		if b.s.halfOpenWait == 0 {
+		if b.conf().halfOpenWait == 0 {
 			b.mu.Unlock()
 			t.slot, t.record = false, false
 			return b.refusal(sdk.StateHalfOpen)
 		}
 		ch := b.halfOpen.waitLocked()
 		b.mu.Unlock()
+		if !t.enforced && b.enforcement.Load() != enforceAll && !b.enforce(t) {
+			return nil // let through without waiting, and without a slot
+		}
 		if err := b.waitForSlot(ctx, ch, &deadline); err != nil {
 			t.slot, t.record = false, false
 			return err
@@ -252,7 +268,7 @@ func (b *Breaker) takeSlotLater(ctx context.Context, t *ticket) error {
 func (b *Breaker) waitForSlot(ctx context.Context, ch chan struct{}, deadline *time.Time) error {
 	now := time.Now()
 	if deadline.IsZero() {
-		*deadline = now.Add(b.s.halfOpenWait)
+		*deadline = now.Add(b.conf().halfOpenWait)
 	}
 	left := deadline.Sub(now)
 	if left <= 0 {
@@ -307,10 +323,10 @@ func (b *Breaker) gaveUp(cause error) NotPermittedError {
 
 // permitLocked asks the permit about a probe; b.mu is held.
 func (b *Breaker) permitLocked(halfOpenFor time.Duration) bool {
-	if b.s.userCode {
+	if b.conf().userCode {
 		return b.admitGuarded(halfOpenFor)
 	}
-	return b.s.permit.admit(halfOpenFor, b.s.rand)
+	return b.conf().permit.admit(halfOpenFor, b.conf().rand)
 }
 
 // User code under the lock. TripperFunc, RetryFunc, PermitFunc and the
@@ -329,7 +345,7 @@ func (b *Breaker) readyGuarded(now time.Time) bool {
 			b.mu.Unlock()
 		}
 	}()
-	ready := b.s.retry.ready(now.Sub(b.changedAt), b.reopens, b.s.rand)
+	ready := b.conf().retry.ready(now.Sub(b.changedAt), b.reopens, b.conf().rand)
 	done = true
 	return ready
 }
@@ -342,7 +358,7 @@ func (b *Breaker) admitGuarded(halfOpenFor time.Duration) bool {
 			b.mu.Unlock()
 		}
 	}()
-	admitted := b.s.permit.admit(halfOpenFor, b.s.rand)
+	admitted := b.conf().permit.admit(halfOpenFor, b.conf().rand)
 	done = true
 	return admitted
 }
@@ -356,7 +372,7 @@ func (b *Breaker) tripGuarded(c *CallContext) bool {
 			b.mu.Unlock()
 		}
 	}()
-	trip := b.s.tripper.trip(c)
+	trip := b.conf().tripper.trip(c)
 	done = true
 	return trip
 }

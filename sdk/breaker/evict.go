@@ -19,11 +19,12 @@ func (b *Breaker) evictable() bool {
 		return false
 	}
 	var now time.Time
-	if b.timedWindow {
+	if b.timedWindow.Load() {
 		now = time.Now()
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	now = b.nowLocked(now)
 	st := b.State()
 	if st != sdk.StateClosed && st != sdk.StateDisabled {
 		return false

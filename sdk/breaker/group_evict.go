@@ -92,7 +92,9 @@ func (g *Group) evictLocked(t *keyTable, e *entry) bool {
 	}
 	t.remove(e)
 	g.live--
+	g.cap.keys.Store(int64(g.live))
 	g.tombs++
+	e.b.leaveCap()
 	return true
 }
 
@@ -107,6 +109,7 @@ func (g *Group) insertLocked(e *entry) {
 		g.tombs--
 	}
 	g.live++
+	g.cap.keys.Store(int64(g.live))
 }
 
 // compactLocked shrinks the table after evictions when it is mostly empty,

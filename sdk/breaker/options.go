@@ -31,6 +31,7 @@ type config struct {
 	errs          []error
 
 	halfOpenWait time.Duration
+	enforcement  float64
 
 	thresholds    []time.Duration // the tripper's distinct SlowRate thresholds, set by buildConfig
 	countInFlight bool            // count calls in flight (breakers of a Group)
@@ -55,6 +56,7 @@ func defaultConfig() config {
 		permit:       defaultPermit,
 		maxHalfOpen:  10,
 		halfOpenWait: DefaultHalfOpenWait,
+		enforcement:  1,
 	}
 }
 
