@@ -63,7 +63,7 @@ type Breaker struct {
 	// write of stateGen, openUntil and openErr. No user code runs under
 	// it except TripperFunc, RetryFunc, PermitFunc and the WithRand
 	// source, through guards that release it if they panic.
-	mu        sync.Mutex
+	mu sync.Mutex
 	// reconfMu serialises Reconfigure; taken before mu.
 	reconfMu  sync.Mutex
 	win       window
