@@ -58,14 +58,16 @@ type Breaker struct {
 	// once the group let go of the breaker); guarded by mu.
 	cap *openCap
 
+	// reconfMu serialises Reconfigure; it is taken before mu.
+	reconfMu sync.Mutex
+
 	// mu guards win, changedAt, reopens, streak, the half-open slots
 	// (probes, slotFreed) and the delivery queue (deliveries), and every
-	// write of stateGen, openUntil and openErr. No user code runs under
+	// write of stateGen, openUntil, openErr, cur, timedWindow and
+	// enforcement (Reconfigure), and cap. No user code runs under
 	// it except TripperFunc, RetryFunc, PermitFunc and the WithRand
 	// source, through guards that release it if they panic.
-	mu sync.Mutex
-	// reconfMu serialises Reconfigure; taken before mu.
-	reconfMu  sync.Mutex
+	mu        sync.Mutex
 	win       window
 	changedAt time.Time
 	reopens   int
