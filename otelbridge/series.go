@@ -36,8 +36,8 @@ type series struct {
 	// capped and reconfigs are the options of circuit_breaker.trips_capped
 	// and circuit_breaker.reconfigurations, built on first use.
 	capped, reconfigs atomic.Pointer[[]metric.AddOption]
-	stateObs    [sdk.NumStates][]metric.ObserveOption
-	windowObs   []metric.ObserveOption
+	stateObs          [sdk.NumStates][]metric.ObserveOption
+	windowObs         []metric.ObserveOption
 
 	// errTypes maps an error.type value to its sets; nil until the first
 	// error. It is replaced, never changed, under errMu.
@@ -146,7 +146,9 @@ func (s *series) successOpts(st sdk.State, would bool) []metric.AddOption {
 	if p := slot.Load(); p != nil {
 		return *p
 	}
-	return lazyAdd(slot, func() attribute.Set { return s.set(withWould(would, stateValues[st], outcomeValues[sdk.OutcomeSuccess])...) })
+	return lazyAdd(slot, func() attribute.Set {
+		return s.set(withWould(would, stateValues[st], outcomeValues[sdk.OutcomeSuccess])...)
+	})
 }
 
 func (s *series) durationSet(st sdk.State, o sdk.Outcome, d sdk.Decision, would bool) attribute.Set {
