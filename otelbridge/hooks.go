@@ -197,7 +197,7 @@ func (b *bridge) callStart(ctx context.Context, info sdk.CallStart) (out context
 	if info.Rejected && !t.sampleRejected() {
 		return b.noSpan(ctx)
 	}
-	sctx, span := b.tracer.Start(ctx, t.spanName, t.startOpts(info.State)...)
+	sctx, span := b.tracer.Start(ctx, t.spanName, t.startOpts(info.State, info.WouldReject)...)
 	if !span.IsRecording() {
 		// Nothing to end. A span that only carries the caller's span
 		// context (the no-op tracers) adds nothing to ctx either.

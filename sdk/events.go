@@ -18,6 +18,12 @@ type CallStart struct {
 	// Rejected reports whether the breaker refused the call; CallEnd follows
 	// at once with OutcomeRejected.
 	Rejected bool
+	// WouldReject reports that the breaker would have refused the call but
+	// lets it run, its enforcement being below 1 (see CallEnd.WouldReject).
+	// For the call that moved an open breaker to half-open, the decision
+	// may come only after CallStart (when it finds no free slot): CallEnd
+	// then reports it.
+	WouldReject bool
 }
 
 // CallEnd describes a call after it finished.

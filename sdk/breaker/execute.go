@@ -130,7 +130,7 @@ func (b *Breaker) beginHooks(ctx context.Context, t *ticket, err error) (cctx co
 		}
 	}()
 	if b.conf().hooks.calls() {
-		cctx = b.conf().hooks.start(ctx, sdk.CallStart{Name: b.name, Key: b.key, State: t.state, Rejected: err != nil})
+		cctx = b.conf().hooks.start(ctx, sdk.CallStart{Name: b.name, Key: b.key, State: t.state, Rejected: err != nil, WouldReject: t.wouldReject})
 	}
 	b.deliverAdmission(cctx, t)
 	if err == nil && t.slotLater {
