@@ -470,9 +470,11 @@ func (b *Breaker) Reset(ctx context.Context) { b.manual(ctx, sdk.StateClosed) }
 // nothing is recorded, until another manual command.
 func (b *Breaker) Disable(ctx context.Context) { b.manual(ctx, sdk.StateDisabled) }
 
-// MetricsOnly moves the breaker to metrics_only ("shadow mode"): every call
-// passes through and is recorded, but the breaker never trips, until
-// another manual command.
+// MetricsOnly moves the breaker to metrics_only: every call passes through
+// and is recorded, but the breaker never trips, until another manual
+// command. To see what a rule would refuse while refusing nothing, use
+// shadow mode instead (WithEnforcement(0)): the breaker then trips, opens
+// and probes as usual.
 func (b *Breaker) MetricsOnly(ctx context.Context) { b.manual(ctx, sdk.StateMetricsOnly) }
 
 // ForceOpen moves the breaker to forced_open: every call is refused, until
