@@ -2,6 +2,8 @@ package breaker_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -240,4 +242,58 @@ func TestGroupCapCountsForcedOpen(t *testing.T) {
 	_, _ = call(b, failing)
 	assert.Equal(t, sdk.StateClosed, b.State(), "4 keys x 0.1: at least one")
 	assert.Equal(t, 1, g.OpenKeys())
+}
+
+// Group reconfigurations race with Gets that build and evict keys and with
+// calls: afterwards every breaker the group holds has the last settings.
+func TestGroupReconfigureRacesWithNewKeys(t *testing.T) {
+	g, err := breaker.NewGroup("race", breaker.WithMaxKeys(16), breaker.WithIdleTimeout(0),
+		breaker.WithTripper(breaker.FailureStreak(3)), breaker.WithMaxOpenFraction(0.5),
+		breaker.WithKeyOptions(func(key string) []breaker.Option {
+			if key == "k1" {
+				return []breaker.Option{breaker.WithMaxHalfOpenCalls(2)}
+			}
+			return nil
+		}))
+	require.NoError(t, err)
+	defer g.Close()
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := range 400 {
+				b, err := g.Get(fmt.Sprintf("k%d", (w*31+i)%40))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				_, _ = breaker.Execute(context.Background(), b, func(context.Context) (int, error) {
+					if i%3 == 0 {
+						return 0, errors.New("down")
+					}
+					return 1, nil
+				})
+			}
+		})
+	}
+	last := 0.0
+	wg.Go(func() {
+		for i := range 100 {
+			f := float64(i%5) / 4
+			if err := g.Reconfigure(context.Background(), breaker.WithEnforcement(f),
+				breaker.WithTripper(breaker.FailureStreak(2+i%3))); err != nil {
+				t.Error(err)
+			}
+			last = f
+		}
+	})
+	wg.Wait()
+	for key := range g.Info() {
+		if key == breaker.OverflowKey {
+			continue
+		}
+		b, err := g.Get(key)
+		require.NoError(t, err)
+		assert.Equal(t, last, b.Enforcement(), key)
+	}
+	assert.LessOrEqual(t, g.OpenKeys(), max(1, g.Len()/2+1))
 }
