@@ -104,7 +104,7 @@ func (c *openCap) moved(from, to sdk.State, reason sdk.Reason) {
 	}
 }
 
-// leave forgets a breaker the group no longer holds (evicted, or the
+// leaveCap forgets a breaker the group no longer holds (evicted, or the
 // group closed); b.mu is not held.
 func (b *Breaker) leaveCap() {
 	b.mu.Lock()
@@ -114,13 +114,6 @@ func (b *Breaker) leaveCap() {
 		}
 		b.cap = nil
 	}
-	b.mu.Unlock()
-}
-
-// joinCap makes b count against c; b is new and closed.
-func (b *Breaker) joinCap(c *openCap) {
-	b.mu.Lock()
-	b.cap = c
 	b.mu.Unlock()
 }
 
