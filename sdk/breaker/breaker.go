@@ -58,9 +58,6 @@ type Breaker struct {
 	// once the group let go of the breaker); guarded by mu.
 	cap *openCap
 
-	// reconfMu serialises Reconfigure; it is taken before mu.
-	reconfMu sync.Mutex
-
 	// mu guards win, changedAt, reopens, streak, the half-open slots
 	// (probes, slotFreed) and the delivery queue (deliveries), and every
 	// write of stateGen, openUntil, openErr, cur, timedWindow and

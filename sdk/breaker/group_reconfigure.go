@@ -90,9 +90,7 @@ func (g *Group) Reconfigure(ctx context.Context, opts ...Option) error {
 	}
 	for _, h := range held {
 		if c := targets[h.b]; c != nil {
-			h.b.reconfMu.Lock()
-			h.b.apply(ctx, c)
-			h.b.reconfMu.Unlock()
+			h.b.apply(ctx, c, nil)
 		}
 	}
 	return nil

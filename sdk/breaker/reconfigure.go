@@ -50,8 +50,9 @@ import (
 // ctx (nil means context.Background()); otelbridge counts it in
 // circuit_breaker.reconfigurations and adds an event to the span in ctx.
 // Reconfigure is safe for concurrent use with calls, manual commands and
-// other reconfigurations (which it serialises); the hot path reads the
-// settings with one atomic load and takes no lock for them.
+// other reconfigurations (each applies its options on top of the one
+// before); the hot path reads the settings with one atomic load and takes
+// no lock for them.
 //
 // A breaker of a [Group] may be reconfigured on its own; [Group.Reconfigure]
 // later replaces its settings again, and a key evicted and built anew gets
@@ -61,14 +62,17 @@ func (b *Breaker) Reconfigure(ctx context.Context, opts ...Option) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	b.reconfMu.Lock()
-	defer b.reconfMu.Unlock()
-	cfg, err := reconfigured(b.name, &b.conf().cfg, b.Enforcement(), opts)
-	if err != nil {
-		return err
+	for {
+		old := b.conf()
+		cfg, err := reconfigured(b.name, &old.cfg, b.Enforcement(), opts)
+		if err != nil {
+			return err
+		}
+		if b.apply(ctx, cfg, old) {
+			return nil
+		}
+		// Another reconfiguration came first: apply opts on top of it.
 	}
-	b.apply(ctx, cfg)
-	return nil
 }
 
 // reconfigured applies opts on top of base (whose enforcement is now
@@ -99,16 +103,23 @@ func reconfigured(name string, base *config, enforcement float64, opts []Option)
 }
 
 // apply puts the validated configuration cfg in place and reports what
-// changed; b.reconfMu is held.
-func (b *Breaker) apply(ctx context.Context, cfg *config) {
-	old := b.conf()
+// changed. If base is not nil and the breaker's settings are no longer
+// base (another reconfiguration came first), it changes nothing and
+// returns false.
+func (b *Breaker) apply(ctx context.Context, cfg *config, base *settings) bool {
 	s := cfg.s
-	changes := diff(&old.cfg, cfg, b.Enforcement())
-	if len(changes) == 0 {
-		return
-	}
 	now := time.Now()
 	b.mu.Lock()
+	old := b.conf()
+	if base != nil && old != base {
+		b.mu.Unlock()
+		return false
+	}
+	changes := diff(&old.cfg, cfg, b.Enforcement())
+	if len(changes) == 0 {
+		b.mu.Unlock()
+		return true
+	}
 	replace := !sameWindow(old, s)
 	if replace {
 		b.win = s.window.newWindow(s.thresholds, now, s.needDur)
@@ -124,6 +135,7 @@ func (b *Breaker) apply(ctx context.Context, cfg *config) {
 	if len(s.hooks.reconfig) > 0 {
 		s.hooks.reconfigured(ctx, sdk.Reconfiguration{Name: b.name, Key: b.key, Changes: changes, WindowReplaced: replace, At: now})
 	}
+	return true
 }
 
 // sameWindow reports whether the window built for a can serve b.
