@@ -83,7 +83,7 @@ var ErrGroupFull = errors.New("breaker: group is at its key limit with no evicta
 // is released. The group starts no goroutines and no timers.
 type Group struct {
 	// Read by Get without the lock; never written after NewGroup except
-	// table, which is swapped under mu.
+	// table, which is swapped under mu, and conf (Reconfigure).
 	name    string
 	seed    maphash.Seed
 	table   atomic.Pointer[keyTable]
@@ -105,7 +105,9 @@ type Group struct {
 	lastSweep time.Duration // when the last idle sweep ran, since epoch
 	overflow  *Breaker
 	closed    bool
-	// reconfMu serialises Reconfigure; taken before mu, never under it.
+
+	// reconfMu serialises Reconfigure; it is taken before mu, never under
+	// it.
 	reconfMu sync.Mutex
 
 	evictHook func(*Breaker) // tests only: called under mu for each eviction
