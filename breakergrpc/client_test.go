@@ -419,7 +419,8 @@ func TestStreamClientOpenFails(t *testing.T) {
 }
 
 // A caller whose context ends while it waits for a half-open slot gets the
-// status gRPC gives its context's error, not a refusal.
+// code gRPC gives its context's error, with a message that says so, and an
+// error that matches both that context error and breaker.ErrNotPermitted.
 func TestUnaryClientHalfOpenWaitEnds(t *testing.T) {
 	var rec ends
 	b := newBreaker(t, breaker.WithTracker(breakergrpc.Tracker()),
@@ -445,11 +446,28 @@ func TestUnaryClientHalfOpenWaitEnds(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, sdk.StateHalfOpen, b.State())
 
-	ctx, cancel := context.WithCancel(t.Context())
+	canceled, cancel := context.WithCancel(t.Context())
 	cancel()
-	_, err = client.EmptyCall(ctx, &testgrpc.Empty{})
-	assert.Equal(t, codes.Canceled, status.Code(err), "%v", err)
-	assert.EqualValues(t, 2, svc.hits.Load(), "the waiting call is not sent")
+	expired, cancelExpired := context.WithDeadline(t.Context(), time.Unix(0, 0))
+	defer cancelExpired()
+	for _, tc := range []struct {
+		ctx   context.Context
+		code  codes.Code
+		cause error
+		desc  string
+	}{
+		{canceled, codes.Canceled, context.Canceled, "context canceled while waiting for a half-open circuit breaker slot"},
+		{expired, codes.DeadlineExceeded, context.DeadlineExceeded, "context deadline exceeded while waiting for a half-open circuit breaker slot"},
+	} {
+		_, err = client.EmptyCall(tc.ctx, &testgrpc.Empty{})
+		st := status.Convert(err)
+		assert.Equal(t, tc.code, st.Code(), "%v", err)
+		assert.Equal(t, tc.desc, st.Message(), "the message says what the code says")
+		assert.Equal(t, "rpc error: code = "+tc.code.String()+" desc = "+tc.desc, err.Error())
+		assert.ErrorIs(t, err, tc.cause, "the caller's context error")
+		assert.ErrorIs(t, err, breaker.ErrNotPermitted, "the breaker did not run the call, as its own error says")
+	}
+	assert.EqualValues(t, 2, svc.hits.Load(), "the waiting calls are not sent")
 
 	require.NoError(t, probe.CloseSend())
 	require.Equal(t, 0, drain(probe.Recv))
