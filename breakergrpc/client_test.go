@@ -31,8 +31,11 @@ func success() verdict { return verdict{outcome: sdk.OutcomeSuccess} }
 func counted(et string) verdict {
 	return verdict{sdk.OutcomeError, sdk.DecisionCounted, breakergrpc.RuleFailure, et}
 }
+
+// ignored is the verdict of an error that Tracker ignores: no rule matched
+// it, so it names none.
 func ignored(et string) verdict {
-	return verdict{sdk.OutcomeError, sdk.DecisionIgnored, breakergrpc.RuleFailure, et}
+	return verdict{sdk.OutcomeError, sdk.DecisionIgnored, "", et}
 }
 
 // verdictOf returns what the breaker made of a call, as its CallEnd says.
