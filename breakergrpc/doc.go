@@ -49,7 +49,11 @@
 // [tracker.Rule] values, composable with every combinator of package
 // tracker. A breaker built without [breaker.WithTracker] counts every
 // error, whatever its code. Whatever the tracker says, an RPC whose own
-// context was canceled is ignored by the breaker.
+// context was canceled is ignored by the breaker. The page
+// docs/failures.md of the repository lists, for every common way an RPC
+// fails (a stopped server, a deadline, a stream reset or refused, each
+// code), the decision, the rule and the error.type; a test against
+// grpc-go keeps it true.
 //
 // # Refusals
 //
