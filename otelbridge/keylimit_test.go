@@ -8,11 +8,13 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/fluxgate/fluxgate/internal/testutil"
 	"github.com/fluxgate/fluxgate/otelbridge"
+	"github.com/fluxgate/fluxgate/sdk"
 	"github.com/fluxgate/fluxgate/sdk/breaker"
 	"github.com/fluxgate/fluxgate/sdk/tracker"
 )
@@ -107,4 +109,47 @@ func TestMetricKeysBoundedUnderChurn(t *testing.T) {
 			assert.Equal(t, fmt.Sprintf("k%05d.example", keys-1), v.AsString(), "spans carry the real key")
 		})
 	}
+}
+
+// TestWithMetricKeyLimit: the first keys of a name keep their value on
+// metrics, first come, first served, also when they come back; later keys
+// are _OTHER, reported once per name through otel.Handle; the group's own
+// overflow key does not use up the limit; each name has a limit of its
+// own; spans carry the real keys.
+func TestWithMetricKeyLimit(t *testing.T) {
+	var handled []error
+	prev := otel.GetErrorHandler()
+	otel.SetErrorHandler(handlerFunc(func(err error) { handled = append(handled, err) }))
+	t.Cleanup(func() { otel.SetErrorHandler(prev) })
+
+	tel := testutil.NewTelemetry(t)
+	h := newHooks(tel, otelbridge.WithMetricKeyLimit(2))
+	success := func(name, key string) {
+		ctx := h.CallStart(context.Background(), sdk.CallStart{Name: name, Key: key, State: sdk.StateClosed})
+		h.CallEnd(ctx, sdk.CallEnd{Name: name, Key: key, State: sdk.StateClosed, Outcome: sdk.OutcomeSuccess})
+	}
+	for _, k := range []string{breaker.OverflowKey, "a", "b", "c", "a", "d"} {
+		success("hosts", k)
+	}
+	success("tenants", "t1")
+
+	calls := testutil.Int64Sums(tel.Collect(t), otelbridge.CallsMetric)
+	closed := func(n, k string) string {
+		return testutil.Key(name(n), otelbridge.KeyKey.String(k), state("closed"), outcome("success"))
+	}
+	assert.Equal(t, map[string]int64{
+		closed("hosts", "a"):                 2,
+		closed("hosts", "b"):                 1,
+		closed("hosts", otelbridge.KeyOther): 3, // the group's overflow breaker, c and d
+		closed("tenants", "t1"):              1,
+	}, calls)
+	require.Len(t, handled, 1, "the first key past the limit is reported, once")
+	assert.Contains(t, handled[0].Error(), `breaker "hosts" has had more than 2 keys; reporting key "c"`)
+
+	var keys []string
+	for _, s := range tel.Ended() {
+		v, _ := testutil.SpanAttr(s, otelbridge.KeyKey)
+		keys = append(keys, v.AsString())
+	}
+	assert.Equal(t, []string{breaker.OverflowKey, "a", "b", "c", "a", "d", "t1"}, keys, "spans carry the real key")
 }
