@@ -266,7 +266,7 @@ func (mc *matrixClient) observe(t *testing.T) (decision, rule, errorType string)
 	require.Len(t, spans, 1, "one breaker span per RPC")
 	a := map[attribute.Key]string{}
 	for _, kv := range spans[0].Attributes() {
-		a[kv.Key] = kv.Value.Emit()
+		a[kv.Key] = kv.Value.String()
 	}
 	assert.Equal(t, "error", a[otelbridge.OutcomeKey])
 	return a[otelbridge.DecisionKey], a[otelbridge.RuleKey], a[otelbridge.ErrorTypeKey]
