@@ -3,6 +3,7 @@ package breakergrpc_test
 import (
 	"context"
 	"errors"
+	"io"
 	"testing"
 	"time"
 
@@ -493,4 +494,26 @@ func TestStreamClientSendError(t *testing.T) {
 	got := rec.take()
 	require.Len(t, got, 1)
 	assert.Equal(t, counted("INTERNAL"), verdictOf(t, got[0]))
+}
+
+// grpc-go's unary Invoke can fail with a bare io.EOF, without a status:
+// when a stream that the server refused (RST_STREAM REFUSED_STREAM) is
+// retried transparently and the retry's request cannot be sent either
+// (see the refused-stream rows of TestFailureMatrix). The transport lost
+// the stream: the tracker sees Unavailable, the caller the error itself.
+func TestUnaryClientBareEOF(t *testing.T) {
+	var rec ends
+	b := newBreaker(t, breaker.WithTracker(breakergrpc.Tracker()), neverTrips, breaker.WithHooks(rec.hooks()))
+	intercept := breakergrpc.UnaryClientInterceptor(b)
+	invoker := func(context.Context, string, any, any, *grpc.ClientConn, ...grpc.CallOption) error { return io.EOF }
+
+	err := intercept(t.Context(), "/grpc.testing.TestService/UnaryCall", &testgrpc.SimpleRequest{}, &testgrpc.SimpleResponse{}, nil, invoker)
+	assert.Same(t, io.EOF, err, "the caller gets the RPC's error untouched")
+	got := rec.take()
+	require.Len(t, got, 1)
+	assert.Equal(t, counted("UNAVAILABLE"), verdictOf(t, got[0]))
+	var se *breakergrpc.StatusError
+	require.ErrorAs(t, got[0].Err, &se)
+	assert.Equal(t, codes.Unavailable, se.Code())
+	assert.Equal(t, codes.Unavailable, status.Code(se))
 }
