@@ -218,10 +218,11 @@ func WithKeyOnMetrics(on bool) Option {
 
 // DefaultMetricKeyLimit is the number of keys of one breaker name (one
 // breaker.Group) that get a circuit_breaker.key value of their own on
-// metrics, unless [WithMetricKeyLimit] says otherwise. It keeps one group's
-// series, 21 key values of 69 circuit_breaker.calls series each for a
-// breaker in its usual states at the default error.type limit, under the
-// OpenTelemetry SDK's default cardinality limit of 2000 per instrument.
+// metrics, unless [WithMetricKeyLimit] says otherwise. At the default
+// error.type limit a breaker in its usual states (closed, half-open) has up
+// to 69 circuit_breaker.calls series, so one group's 21 key values stay
+// within 1449, under the OpenTelemetry SDK's default cardinality limit of
+// 2000 per instrument.
 const DefaultMetricKeyLimit = 20
 
 // KeyOther is the circuit_breaker.key value on metrics of the keys past the
