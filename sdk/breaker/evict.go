@@ -10,7 +10,7 @@ import (
 // b is closed or disabled, has no call in flight (counted only for breakers
 // built with countInFlight) and its window holds no counted failure.
 func (b *Breaker) evictable() bool {
-	switch b.State() {
+	switch b.state() {
 	case sdk.StateClosed, sdk.StateDisabled:
 	default:
 		return false
@@ -24,7 +24,7 @@ func (b *Breaker) evictable() bool {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	st := b.State()
+	st := b.state()
 	if st != sdk.StateClosed && st != sdk.StateDisabled {
 		return false
 	}
