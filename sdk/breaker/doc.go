@@ -76,8 +76,9 @@
 // one breaker per key (host, tenant, route), built on first [Group.Get].
 // It is bounded by [WithMaxKeys] and [WithIdleTimeout], and never evicts a
 // breaker that protects something: only closed or disabled breakers with
-// no call in flight and no counted failure in their window go, and an
-// evicted breaker is closed ([Breaker.Close]). At the key limit with
+// no call in flight go, and those with a counted failure in their window
+// only once their key has gone the idle time without a Get; an evicted
+// breaker is closed ([Breaker.Close]). At the key limit with
 // nothing evictable, new keys share one overflow breaker ([OverflowKey]).
 // A hit takes no lock and allocates nothing.
 //
