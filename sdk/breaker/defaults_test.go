@@ -202,3 +202,18 @@ func TestWithHalfOpenTimeoutValidation(t *testing.T) {
 	_, err = breaker.New("x", breaker.WithHalfOpenTimeout(0))
 	require.NoError(t, err)
 }
+
+// WithFluxgateDefaults is an option of NewGroup too.
+func TestWithFluxgateDefaultsInAGroup(t *testing.T) {
+	g, err := breaker.NewGroup("g", breaker.WithFluxgateDefaults())
+	require.NoError(t, err)
+	defer g.Close()
+	b, err := g.Get("k")
+	require.NoError(t, err)
+	for range 99 {
+		_, _ = call(b, failing)
+	}
+	assert.Equal(t, sdk.StateClosed, b.State(), "MinRequests(100)")
+	_, _ = call(b, failing)
+	assert.Equal(t, sdk.StateOpen, b.State())
+}
