@@ -95,7 +95,7 @@ func PermitFunc(fn func(halfOpenFor time.Duration) bool) Permit {
 // AdmitFirst(p).
 func AdmitFirst(p Permit) Permit {
 	if p.kind == permitUnset {
-		return Permit{err: errors.New("AdmitFirst: permit is unset: use All, Random, RampUp or PermitFunc"), desc: "AdmitFirst(Permit(unset))", first: true, kind: permitUnset}
+		return Permit{err: errors.New("AdmitFirst: permit is unset: use All, Random, RampUp or PermitFunc")}
 	}
 	if p.first {
 		return p
