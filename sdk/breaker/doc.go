@@ -138,7 +138,9 @@
 //
 // Stale TimeWindow buckets expire on read as well as on record (buckets
 // are keyed by Unix second, as in fluxgate); durations are [time.Duration]
-// sums, without float drift; the half-open concurrency limit applies to
+// sums, without float drift (retry delays with jitter or [Backoff] are
+// still computed and compared in float64 seconds, as fluxgate does, so
+// that ties are decided the same way); the half-open concurrency limit applies to
 // every breaker; breakers have names; the rejection error carries the
 // breaker's name, state and retry time; the defaults differ (see
 // Defaults); a half-open period stuck on probes that never report ends

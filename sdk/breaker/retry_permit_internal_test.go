@@ -368,3 +368,18 @@ func TestJitterTieInABreaker(t *testing.T) {
 		require.NoError(t, b.Do(context.Background(), ok), "a nanosecond later")
 	})
 }
+
+// fluxgate's Backoff delay is min(initial × multiplier^reopens, max) in
+// float64 seconds: 0.1 × 3 is 0.30000000000000004 there, so a call at
+// exactly 300ms after one re-opening is refused, with or without jitter.
+func TestBackoffTieIsDecidedInSeconds(t *testing.T) {
+	r := Backoff(100*time.Millisecond, 3, time.Minute, 0)
+	assert.False(t, r.ready(300*time.Millisecond, 1, fixed(0)), "0.3 < 0.30000000000000004")
+	assert.True(t, r.ready(300*time.Millisecond+time.Nanosecond, 1, fixed(0)))
+	assert.Equal(t, 300*time.Millisecond+time.Nanosecond, r.minDelay(1), "the lock-free bound agrees")
+	assert.False(t, Backoff(100*time.Millisecond, 1.1, time.Minute, 0).ready(121*time.Millisecond, 2, fixed(0)),
+		"0.121 < 0.12100000000000002")
+	assert.True(t, Backoff(100*time.Millisecond, 3, 300*time.Millisecond, 0).ready(300*time.Millisecond, 1, fixed(0)),
+		"capped at max, 0.3")
+	assert.Equal(t, 300*time.Millisecond, r.Delay(1), "the nominal delay, for RetryAt, is unchanged")
+}
