@@ -52,7 +52,9 @@
 //     calls failed, once 20 were recorded (fewer reacts to noise; 100, as
 //     in fluxgate and resilience4j, waits too long for a service that makes
 //     a few calls a second); while half-open, it re-opens on the first
-//     counted failed probe and closes after 5 successful probes in a row;
+//     counted failed probe and closes after 5 successful probes in a row
+//     (gobreaker and failsafe-go close on a success threshold, resilience4j
+//     lets 10 probes decide);
 //   - retry Cooldown(60*time.Second, 0);
 //   - permit AdmitFirst(RampUp(0.1, 1.0, 60*time.Second)): the call that
 //     ends the cooldown always runs as a probe, later ones are admitted
