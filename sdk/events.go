@@ -90,9 +90,14 @@ const (
 	ReasonReopened
 	// ReasonManual: Reset, Disable, MetricsOnly or ForceOpen was called.
 	ReasonManual
+	// ReasonHalfOpenTimeout: every half-open slot was held by probes that
+	// did not report for the breaker's half-open timeout; they counted as
+	// failures and the breaker re-opened.
+	ReasonHalfOpenTimeout
 )
 
-// String returns "tripped", "retry", "recovered", "reopened" or "manual".
+// String returns "tripped", "retry", "recovered", "reopened", "manual" or
+// "half_open_timeout".
 func (r Reason) String() string {
 	switch r {
 	case ReasonTripped:
@@ -105,6 +110,8 @@ func (r Reason) String() string {
 		return "reopened"
 	case ReasonManual:
 		return "manual"
+	case ReasonHalfOpenTimeout:
+		return "half_open_timeout"
 	}
 	return "unknown"
 }
@@ -163,9 +170,8 @@ type TripCapped struct {
 type Change struct {
 	// Setting names what changed: "window", "tracker", "tripper", "retry",
 	// "permit", "max_half_open_calls", "half_open_wait",
-	// "failure_durations", "rand", "enforcement" or
-	// "max_open_fraction" (groups only), or another setting of the same
-	// kind added later.
+	// "half_open_timeout", "failure_durations", "rand" or "enforcement",
+	// or another setting of the same kind added later.
 	Setting string
 	// From and To describe the setting before and after, as its String
 	// method prints it (for example "Cooldown(1m0s, 0)").

@@ -8,15 +8,20 @@ import (
 
 // evictable reports whether a Group may drop b without losing protection:
 // b is closed or disabled, has no call in flight (counted only for breakers
-// built with countInFlight) and its window holds no counted failure.
-func (b *Breaker) evictable() bool {
-	switch b.State() {
+// built with countInFlight) and, unless anyWindow (the key has been idle
+// long enough, see Group), its window holds no counted failure.
+func (b *Breaker) evictable(anyWindow bool) bool {
+	switch b.state() {
 	case sdk.StateClosed, sdk.StateDisabled:
 	default:
 		return false
 	}
 	if b.inFlight.Load() != 0 {
 		return false
+	}
+	if anyWindow {
+		st := b.state()
+		return st == sdk.StateClosed || st == sdk.StateDisabled
 	}
 	var now time.Time
 	if b.timedWindow.Load() {
@@ -25,7 +30,7 @@ func (b *Breaker) evictable() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	now = b.nowLocked(now)
-	st := b.State()
+	st := b.state()
 	if st != sdk.StateClosed && st != sdk.StateDisabled {
 		return false
 	}

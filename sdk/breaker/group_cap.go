@@ -109,7 +109,7 @@ func (c *openCap) moved(from, to sdk.State, reason sdk.Reason) {
 func (b *Breaker) leaveCap() {
 	b.mu.Lock()
 	if c := b.cap; c != nil {
-		if countsOpen(b.State()) {
+		if countsOpen(b.state()) {
 			c.open.Add(-1)
 		}
 		b.cap = nil

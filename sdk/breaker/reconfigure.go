@@ -17,8 +17,11 @@ import (
 // Reconfigure changes the breaker's settings while it serves calls: opts
 // are the options of [New], applied on top of the breaker's current
 // settings. It can change the window, tracker, tripper, retry policy,
-// permit, half-open limits ([WithMaxHalfOpenCalls], [WithHalfOpenWait]),
-// [WithFailureDurations], [WithRand] and [WithEnforcement].
+// permit (such as [AdmitFirst] of another permit), half-open limits
+// ([WithMaxHalfOpenCalls], [WithHalfOpenWait], [WithHalfOpenTimeout]),
+// [WithFailureDurations], [WithRand] and [WithEnforcement];
+// [WithFluxgateDefaults] switches a running breaker to fluxgate's
+// components.
 //
 // The whole new configuration is validated first: if any part is invalid,
 // or an option cannot change at run time ([WithHooks], and the options of
@@ -127,7 +130,7 @@ func (b *Breaker) apply(ctx context.Context, cfg *config, base *settings) bool {
 	}
 	b.cur.Store(s)
 	b.enforcement.Store(math.Float64bits(cfg.enforcement))
-	if b.State() == sdk.StateOpen {
+	if b.state() == sdk.StateOpen {
 		b.armOpenLocked()
 	}
 	b.halfOpen.wakeLocked() // waiters look again, by the new slot limit
@@ -161,6 +164,7 @@ func diff(old, cfg *config, enforcement float64) []sdk.Change {
 	add("permit", old.permit.String(), cfg.permit.String(), !sameFunc(old.permit.fn, cfg.permit.fn))
 	add("max_half_open_calls", strconv.Itoa(old.maxHalfOpen), strconv.Itoa(cfg.maxHalfOpen), false)
 	add("half_open_wait", old.halfOpenWait.String(), cfg.halfOpenWait.String(), false)
+	add("half_open_timeout", old.halfOpenTimeout.String(), cfg.halfOpenTimeout.String(), false)
 	add("failure_durations", strconv.FormatBool(old.failDurations), strconv.FormatBool(cfg.failDurations), false)
 	add("rand", describeRand(old.rand), describeRand(cfg.rand), !sameFunc(old.rand, cfg.rand))
 	add("enforcement", fmtFloat(enforcement), fmtFloat(cfg.enforcement), false)
