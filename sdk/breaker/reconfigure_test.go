@@ -297,3 +297,32 @@ func TestGroupReconfigureRacesWithNewKeys(t *testing.T) {
 	}
 	assert.LessOrEqual(t, g.OpenKeys(), max(1, g.Len()/2+1))
 }
+
+// The half-open timeout and the permit (AdmitFirst included) change at
+// run time like any setting, and WithFluxgateDefaults switches a running
+// breaker to fluxgate's components.
+func TestReconfigureHalfOpenTimeoutAndPermit(t *testing.T) {
+	rec := &reconfigs{}
+	b := mustNew(t, breaker.WithHooks(rec.hooks()), breaker.WithPermit(breaker.All()))
+	require.NoError(t, b.Reconfigure(context.Background(), breaker.WithHalfOpenTimeout(0),
+		breaker.WithPermit(breaker.AdmitFirst(breaker.Random(0.5)))))
+	got := rec.list()
+	require.Len(t, got, 1)
+	var settings []string
+	for _, c := range got[0].Changes {
+		settings = append(settings, c.Setting)
+	}
+	assert.Equal(t, []string{"permit", "half_open_timeout"}, settings)
+	assert.Equal(t, sdk.Change{Setting: "half_open_timeout", From: breaker.DefaultHalfOpenTimeout.String(), To: "0s"}, got[0].Changes[1])
+
+	require.NoError(t, b.Reconfigure(context.Background(), breaker.WithFluxgateDefaults()))
+	got = rec.list()
+	require.Len(t, got, 2)
+	settings = settings[:0]
+	for _, c := range got[1].Changes {
+		settings = append(settings, c.Setting)
+	}
+	assert.Contains(t, settings, "tripper")
+	assert.Contains(t, settings, "permit")
+	assert.False(t, got[1].WindowReplaced, "the default window stays")
+}
