@@ -164,7 +164,7 @@ func NewGroup(name string, opts ...Option) (*Group, error) {
 		epoch:   time.Now(),
 	}
 	g.cap.fraction.Store(math.Float64bits(gc.maxOpen))
-	g.conf.Store(&groupConf{cfg: cfg, base: base, enforcement: cfg.enforcement})
+	g.conf.Store(&groupConf{cfg: cfg, base: base})
 	g.table.Store(newKeyTable(minTableSize))
 	return g, nil
 }
@@ -173,9 +173,6 @@ func NewGroup(name string, opts ...Option) (*Group, error) {
 type groupConf struct {
 	cfg  *config
 	base []Option // the breaker options, for keys with options of their own
-	// enforcement is that of every key (SetEnforcement), which keys
-	// built later get too.
-	enforcement float64
 }
 
 // noOption stands in for a group option among the breaker options.
@@ -264,7 +261,7 @@ func (g *Group) lookup(key string, h uint64, pin bool) (*entry, *Breaker, error)
 	switch {
 	case g.live < g.maxKeys:
 		key = strings.Clone(key) // do not keep the caller's buffer alive
-		e = &entry{hash: h, key: key, b: g.newBreakerLocked(key, cfg, gc), idleSince: now}
+		e = &entry{hash: h, key: key, b: g.newBreakerLocked(key, cfg), idleSince: now}
 		e.flags.Store(entryNew)
 		if pin {
 			e.pins++
@@ -273,7 +270,7 @@ func (g *Group) lookup(key string, h uint64, pin bool) (*entry, *Breaker, error)
 	case !pin:
 		fresh = g.overflow == nil
 		if fresh {
-			g.overflow = g.newBreakerLocked(OverflowKey, gc.cfg, gc)
+			g.overflow = g.newBreakerLocked(OverflowKey, gc.cfg)
 		}
 		b = g.overflow
 	default:
@@ -288,11 +285,10 @@ func (g *Group) lookup(key string, h uint64, pin bool) (*entry, *Breaker, error)
 	return e, b, err
 }
 
-// newBreakerLocked builds key's breaker from cfg, with the group's
-// enforcement and cap; g.mu is held.
-func (g *Group) newBreakerLocked(key string, cfg *config, gc *groupConf) *Breaker {
+// newBreakerLocked builds key's breaker from cfg, counted against the
+// group's cap; g.mu is held.
+func (g *Group) newBreakerLocked(key string, cfg *config) *Breaker {
 	b := newBreaker(g.name, key, cfg)
-	b.enforcement.Store(math.Float64bits(gc.enforcement))
 	b.cap = g.cap // b is not shared yet
 	return b
 }

@@ -55,7 +55,7 @@ func (g *Group) Reconfigure(ctx context.Context, opts ...Option) error {
 			problems = append(problems, fmt.Errorf("%s: cannot change at run time", gopt.desc))
 		}
 	}
-	cfg, err := reconfigured(g.name, gc.cfg, gc.enforcement, bopts)
+	cfg, err := reconfigured(g.name, gc.cfg, gc.cfg.enforcement, bopts)
 	if ce, ok := err.(*ConfigError); ok {
 		problems = append(problems, ce.Problems...)
 	}
@@ -63,7 +63,7 @@ func (g *Group) Reconfigure(ctx context.Context, opts ...Option) error {
 		return &ConfigError{Name: g.name, Problems: problems}
 	}
 	cfg.countInFlight = true
-	next := &groupConf{cfg: cfg, base: append(slices.Clip(gc.base), bopts...), enforcement: cfg.enforcement}
+	next := &groupConf{cfg: cfg, base: append(slices.Clip(gc.base), bopts...)}
 
 	// Every key's configuration, validated before anything changes.
 	targets, problems := g.targets(next, g.held())
@@ -98,7 +98,8 @@ func (g *Group) Reconfigure(ctx context.Context, opts ...Option) error {
 
 // SetEnforcement sets the enforcement of every breaker of the group,
 // present and future, as [Breaker.SetEnforcement] does for one; it is
-// Reconfigure with [WithEnforcement](f).
+// Reconfigure with [WithEnforcement](f). A key whose [WithKeyOptions]
+// give it an enforcement of its own keeps that one.
 func (g *Group) SetEnforcement(f float64) error {
 	return g.Reconfigure(context.Background(), WithEnforcement(f))
 }
@@ -143,9 +144,6 @@ func (g *Group) targets(gc *groupConf, hs []heldBreaker) (map[*Breaker]*config, 
 				problems = append(problems, err)
 			}
 			continue
-		}
-		if c != gc.cfg {
-			c.enforcement = gc.enforcement
 		}
 		m[h.b] = c
 	}

@@ -160,8 +160,11 @@ func TestGroupReconfigure(t *testing.T) {
 	rec := &reconfigs{}
 	g, err := breaker.NewGroup("hosts", breaker.WithHooks(rec.hooks()), breaker.WithTripper(breaker.FailureStreak(5)),
 		breaker.WithKeyOptions(func(key string) []breaker.Option {
-			if key == "strict" {
+			switch key {
+			case "strict":
 				return []breaker.Option{breaker.WithMaxHalfOpenCalls(1)}
+			case "pinned":
+				return []breaker.Option{breaker.WithEnforcement(1)}
 			}
 			return nil
 		}))
@@ -198,6 +201,8 @@ func TestGroupReconfigure(t *testing.T) {
 	for _, b := range []*breaker.Breaker{a, s, c, d} {
 		assert.Equal(t, 0.0, b.Enforcement())
 	}
+	pinned, _ := g.Get("pinned")
+	assert.Equal(t, 1.0, pinned.Enforcement(), "a key's own enforcement wins")
 	n := len(rec.list())
 	err = g.Reconfigure(context.Background(), breaker.WithMaxKeys(5), breaker.WithIdleTimeout(0), breaker.WithHooks(sdk.Hooks{}),
 		breaker.WithMaxOpenFraction(0), breaker.WithTracker(tracker.All()))
