@@ -31,7 +31,9 @@ const DefaultMaxOpenFraction = 1.0
 // bounds how many keys are cut off; [Group.ForceOpen] itself is never
 // capped, so forced-open keys may fill the cap), and the overflow breaker
 // when it is open (it counts toward the open keys, not toward keys).
-// Only the trip of a closed key (closed → open) is ever refused.
+// Only the trip of a closed key (closed → open) is ever refused. Lowering
+// the cap at run time ([Group.Reconfigure]) closes no key: trips are
+// refused until enough keys have closed.
 //
 // Default: [DefaultMaxOpenFraction] (1, no cap). A Group is usually keyed
 // by host, tenant or route, where a caller has nowhere else to send a
