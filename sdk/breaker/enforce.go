@@ -8,8 +8,9 @@ import (
 )
 
 // enforceAll is the enforcement of a breaker that refuses every call it
-// would refuse: 1, as float64 bits.
-var enforceAll = math.Float64bits(1)
+// would refuse: 1, as float64 bits (math.Float64bits(1)); a constant, so
+// the refusal path compares with an immediate.
+const enforceAll uint64 = 0x3ff0000000000000
 
 // WithEnforcement sets the fraction of the calls the breaker would refuse
 // that it does refuse, from 0 to 1. The rest run as if the breaker were
