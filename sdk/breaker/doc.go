@@ -116,18 +116,18 @@
 // operator's forced_open is always enforced. Shadow mode is not
 // metrics_only:
 //
-//	                         shadow mode (enforcement 0)    metrics_only (MetricsOnly)
-//	set by                   WithEnforcement, SetEnforcement a manual command
-//	calls refused            none (forced_open still is)    none
-//	state machine            runs: trips, opens, probes,    stays in metrics_only:
-//	                         closes, exactly as enforcing   never trips
-//	outcomes recorded        while closed and for probes,   every call
-//	                         as when enforcing; not the
-//	                         calls it would have refused
-//	what it tells you        which calls this rule would    the failure rate the
-//	                         refuse, and when (would_reject) window sees
-//	leaving it               SetEnforcement(1): the state   Reset: closed, window
-//	                         it is in takes effect at once   emptied
+//	                    shadow mode (enforcement 0)      metrics_only (MetricsOnly)
+//	set by              WithEnforcement, SetEnforcement  a manual command
+//	calls refused       none (forced_open still is)      none
+//	state machine       runs: trips, opens, probes,      stays in metrics_only:
+//	                    closes, exactly as enforcing     never trips
+//	outcomes recorded   while closed and for probes,     every call
+//	                    as when enforcing; not the
+//	                    calls it would have refused
+//	what it tells you   which calls this rule would      the failure rate the
+//	                    refuse, and when                 window sees
+//	leaving it          SetEnforcement(1): the state     Reset: closed, window
+//	                    it is in takes effect at once    emptied
 //
 // The cap on open keys of a [Group] ([WithMaxOpenFraction], off by
 // default) keeps a key closed when its tripper fires while max(1, ⌊f ×
