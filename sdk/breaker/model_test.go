@@ -1610,6 +1610,9 @@ type shadowSide struct {
 	refused int // CallEnds with OutcomeRejected outside forced_open
 	would   int // CallEnds with WouldReject
 	forced  int // refusals in forced_open
+	// wouldHalf counts the WouldReject CallEnds in half_open (beyond the
+	// slots or refused by the permit), for the test's coverage.
+	wouldHalf int
 }
 
 func (s *shadowSide) hooks(epoch time.Time) sdk.Hooks {
@@ -1629,6 +1632,9 @@ func (s *shadowSide) hooks(epoch time.Time) sdk.Hooks {
 				s.refused++
 			case e.WouldReject:
 				s.would++
+				if e.State == sdk.StateHalfOpen {
+					s.wouldHalf++
+				}
 			}
 		},
 	}
@@ -1655,6 +1661,14 @@ func shadowCallErr(k int) error {
 }
 
 func TestModelShadowMakesTheTransitionsOfEnforcement(t *testing.T) {
+	var withRefusals, withHalfOpenRefusals atomic.Int64
+	defer func() {
+		if !t.Failed() && (withRefusals.Load() == 0 || withHalfOpenRefusals.Load() == 0) {
+			t.Errorf("the sequences exercised too little: %d with refusals, %d with half-open refusals",
+				withRefusals.Load(), withHalfOpenRefusals.Load())
+		}
+		t.Logf("%d sequences with refusals, %d with half-open refusals", withRefusals.Load(), withHalfOpenRefusals.Load())
+	}()
 	rapid.Check(t, func(rt *rapid.T) {
 		win := breaker.CountWindow(rapid.IntRange(1, 8).Draw(rt, "windowCalls"))
 		if rapid.Bool().Draw(rt, "timeWindow") {
@@ -1684,10 +1698,10 @@ func TestModelShadowMakesTheTransitionsOfEnforcement(t *testing.T) {
 			default:
 				s.op = 4
 			}
-			s.kind = rapid.SampledFrom([]int{ckSuccess, ckCounted, ckCounted, ckIgnored, ckDeadline}).Draw(rt, "kind")
+			s.kind = rapid.SampledFrom([]int{ckSuccess, ckCounted, ckCounted, ckCounted, ckIgnored, ckDeadline}).Draw(rt, "kind")
 			s.d = rapid.SampledFrom([]time.Duration{100 * time.Millisecond, time.Second, 5 * time.Second, 30 * time.Second}).Draw(rt, "sleep")
 			return s
-		}), 1, 80).Draw(rt, "steps")
+		}), 10, 120).Draw(rt, "steps")
 
 		synctest.Test(t, func(t *testing.T) {
 			epoch := time.Now()
@@ -1793,6 +1807,14 @@ func TestModelShadowMakesTheTransitionsOfEnforcement(t *testing.T) {
 			if eRefused != sWould {
 				rt.Fatalf("enforcing refused %d calls; shadow would have refused %d", eRefused, sWould)
 			}
+			if sWould > 0 {
+				withRefusals.Add(1)
+			}
+			sides[1].mu.Lock()
+			if sides[1].wouldHalf > 0 {
+				withHalfOpenRefusals.Add(1)
+			}
+			sides[1].mu.Unlock()
 		})
 	})
 }
