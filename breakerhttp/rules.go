@@ -60,7 +60,8 @@ func Timeouts() *tracker.Rule { return timeouts }
 // mistake, not the server's failure) and errors that say nothing about the
 // server, such as an unsupported URL scheme. An ignored error matched none
 // of the three rules, so its verdict names none of their labels (see
-// [tracker.Or]); wrap the rule in [tracker.Named] to label every verdict.
+// [tracker.Or]); wrap the rule in [tracker.Named] to give its counted
+// errors one label.
 //
 // A 429 is ignored too: it is the server's answer to this caller's rate,
 // given by a server that is up; opening the breaker would stop every

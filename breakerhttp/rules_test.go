@@ -126,7 +126,7 @@ func TestReadyRulesCompose(t *testing.T) {
 		{"5xx still counted", breakerhttp.DefaultTracker().Or(breakerhttp.TooManyRequests()), statusErr(t, 502), sdk.DecisionCounted, breakerhttp.RuleServerError},
 		{"excluded", breakerhttp.DefaultTracker().And(tracker.Not(tracker.Is(errSkip))), errors.Join(errSkip, io.EOF), sdk.DecisionIgnored, "is"},
 		{"renamed", tracker.Named("upstream", breakerhttp.ServerErrors()), statusErr(t, 500), sdk.DecisionCounted, "upstream"},
-		{"5xx only, no timeouts", breakerhttp.ServerErrors(), context.DeadlineExceeded, sdk.DecisionIgnored, breakerhttp.RuleServerError},
+		{"5xx only, no timeouts", breakerhttp.ServerErrors(), context.DeadlineExceeded, sdk.DecisionIgnored, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
