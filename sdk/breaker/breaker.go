@@ -283,6 +283,11 @@ type Info struct {
 	ConsecutiveFailures int
 	// Metric is the window's metric (a copy).
 	Metric Metric
+	// RetryAt is, while the breaker is open, when its retry policy expects
+	// to let the next call through as a half-open probe, without jitter (as
+	// NotPermittedError.RetryAt); the zero time in any other state, and
+	// when there is no estimate (Never, RetryFunc).
+	RetryAt time.Time
 }
 
 // Info returns a consistent snapshot of the breaker.
@@ -294,7 +299,7 @@ func (b *Breaker) Info() Info {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return Info{
+	info := Info{
 		Name:                b.name,
 		State:               b.State(),
 		ChangedAt:           b.changedAt,
@@ -302,6 +307,10 @@ func (b *Breaker) Info() Info {
 		ConsecutiveFailures: max(b.streak, 0),
 		Metric:              b.win.metric(now).clone(),
 	}
+	if r := b.openErr.Load(); info.State == sdk.StateOpen && r != nil {
+		info.RetryAt = r.retryAt
+	}
+	return info
 }
 
 // Close calls the unregister funcs returned by the Register hooks (for
