@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -51,7 +52,10 @@ func newFixture(t *testing.T, hooks ...sdk.Hooks) *fixture {
 		_, err := g.Get(k)
 		require.NoError(t, err)
 	}
-	return &fixture{reg: reg, b: b, g: g}
+	f := &fixture{reg: reg, b: b, g: g}
+	// The registry holds breakers weakly: keep them for the whole test.
+	t.Cleanup(func() { runtime.KeepAlive(f) })
+	return f
 }
 
 // fail makes one counted failure through b.
