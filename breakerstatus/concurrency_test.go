@@ -3,8 +3,8 @@ package breakerstatus_test
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"runtime"
 	"sync"
