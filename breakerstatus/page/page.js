@@ -19,6 +19,7 @@
   postURL.search = '';
   var status = null;
   var states = null; // "name\u0000key" -> state, to announce changes
+  var keepUntil = 0; // a command's result stays on screen until then (ms)
 
   function el(tag, attrs) {
     var e = document.createElement(tag);
@@ -116,7 +117,7 @@
         trs.length > 1 ? el('details', null, el('summary', { text: (trs.length - 1) + ' earlier' }), ol) : null);
     }
     var lastErr = b.last_counted_error ? clock(b.last_counted_error.at) + ': ' + cause(b.last_counted_error) : '–';
-    var tr = el('tr', { 'data-state': b.state },
+    var tr = el('tr', { 'data-name': group || b.name, 'data-key': group ? b.key : '', 'data-state': b.state },
       el('th', { scope: 'row', 'data-label': group ? 'Key' : 'Breaker' }, name),
       el('td', { 'data-label': 'State' }, stateBadge(b.state)),
       el('td', { 'data-label': 'For', 'class': 'num', text: dur(b.since_seconds) }),
@@ -202,7 +203,7 @@
     status.breakers.forEach(function (b) { see(b, null); });
     status.groups.forEach(function (g) { g.breakers.forEach(function (b) { see(b, g.name); }); });
     states = next;
-    if (changes.length) { announce.textContent = changes.join('; ') + '.'; }
+    if (changes.length && Date.now() > keepUntil) { announce.textContent = changes.join('; ') + '.'; }
   }
 
   function load() {
@@ -227,8 +228,10 @@
     if (token && token.value) { headers.Authorization = 'Bearer ' + token.value; }
     var what = target.name + (target.all ? ' (every key)' : target.key !== undefined ? ' [' + target.key + ']' : '');
     announce.textContent = 'Sending ' + cmd.replace('_', ' ') + ' to ' + what + '…';
+    announce.setAttribute('data-result', 'pending');
     return fetch(postURL, { method: 'POST', headers: headers, body: JSON.stringify(body), credentials: 'same-origin' })
       .then(function (r) {
+        keepUntil = Date.now() + 2 * Math.max(refresh, 1000);
         return r.json().catch(function () { return {}; }).then(function (j) {
           if (r.ok) {
             announce.textContent = 'Done: ' + what + ' is now ' + j.state.replace('_', ' ') + ' (' + cmd.replace('_', ' ') + ' by ' + j.by + ').';
