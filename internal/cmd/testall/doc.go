@@ -24,6 +24,11 @@
 //	-skip=a,b          skip the modules in these directories (relative to the root)
 //	-list              print the modules that would be tested, and exit
 //
+// Before the tests of the examples module, testall says so when Chromium is
+// not installed: the status page example's test then installs Debian's
+// chromium package with apt-get (as root, with CI or
+// FLUXGATE_INSTALL_CHROMIUM=1 set), as the e2e tests install Prometheus.
+//
 // The environment variable FLUXGATE_SKIP_E2E=1 adds e2e to -skip. The
 // command exits with status 1 if any step of any module failed; every step
 // runs even after a failure, so one run reports everything.

@@ -28,6 +28,7 @@ type step struct {
 	module string   // the module's directory, relative to the root
 	args   []string // the command and its arguments
 	silent bool     // the step fails if the command prints anything (gofmt -l)
+	note   string   // printed before the step runs
 }
 
 // String returns the step as printed: the module, the command's base name
@@ -94,7 +95,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		steps = append(steps,
 			step{module: m, args: []string{"go", "mod", "tidy", "-diff"}},
 			step{module: m, args: []string{"go", "vet", "./..."}},
-			step{module: m, args: append(test, "./...")},
+			step{module: m, args: append(test, "./..."), note: prerequisiteNote(m, exec.LookPath)},
 		)
 		if *staticcheck != "" {
 			steps = append(steps, step{module: m, args: []string{*staticcheck, "./..."}})
@@ -111,6 +112,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var failed []string
 	for _, s := range steps {
 		fmt.Fprintf(stdout, "== %s\n", s)
+		if s.note != "" {
+			fmt.Fprintln(stdout, s.note)
+		}
 		t0 := time.Now()
 		bin := s.args[0]
 		if bin == "go" {
