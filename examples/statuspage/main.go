@@ -182,8 +182,10 @@ func newApp(cfg config, logger *slog.Logger) (*app, error) {
 	if !cfg.readOnly {
 		want := []byte("Bearer " + cfg.token)
 		hopts = append(hopts, breakerstatus.WithAuthorize(func(r *http.Request) (string, bool) {
-			ok := subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) == 1
-			return "token holder", ok
+			if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+				return "", false
+			}
+			return "token holder", true
 		}))
 	}
 	h, err := breakerstatus.NewHandler(reg, hopts...)
