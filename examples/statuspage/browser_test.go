@@ -128,4 +128,17 @@ func TestStatusPageInChromium(t *testing.T) {
 	require.NoError(t, err)
 	do("filter", chromedp.WaitNotPresent(chromedp.CSS(`tr[data-name="inventory"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`tr[data-name="payments"][data-state="open"]`)))
+
+	// On a phone the tables turn into cards: no column headers, a label
+	// before each figure.
+	do("a phone's viewport", chromedp.EmulateViewport(390, 844))
+	layout, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[
+		getComputedStyle(document.querySelector('thead')).position,
+		getComputedStyle(document.querySelector('tbody tr')).display,
+		getComputedStyle(document.querySelector('tbody td'), '::before').content]`))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"absolute", "block", `"State: "`}, layout)
+	phone, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(t.TempDir(), "status-page-phone.png"), phone, 0o644))
 }
