@@ -61,6 +61,8 @@
 //     that does not match the Host) gets 403, so another site cannot make
 //     an operator's browser give a command. Requests without those headers
 //     (curl, fleet tools) pass it, and must pass the authorisation func.
+//     [WithCrossOriginProtection] can trust more origins; nothing turns the
+//     check off.
 //   - The authorisation func sees every POST before its body is read; what
 //     it returns as who is logged and shown on the transition.
 //   - A command's body is JSON of at most 4 KiB; bad input (unknown

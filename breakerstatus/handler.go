@@ -32,6 +32,7 @@ type handlerConfig struct {
 	authorize func(*http.Request) (string, bool)
 	logger    *slog.Logger
 	refresh   time.Duration
+	cop       *http.CrossOriginProtection
 	errs      []error
 }
 
@@ -75,6 +76,20 @@ func WithRefresh(d time.Duration) HandlerOption {
 	})
 }
 
+// WithCrossOriginProtection sets the cross-origin protection that every
+// POST passes before anything else, for example one with trusted origins
+// (a separate admin front end) added with AddTrustedOrigin. It cannot be
+// turned off. Default: a new http.CrossOriginProtection, which accepts
+// only same-origin browser requests and requests from non-browser clients.
+func WithCrossOriginProtection(c *http.CrossOriginProtection) HandlerOption {
+	return handlerOptionFunc(func(cfg *handlerConfig) {
+		if c == nil {
+			cfg.errs = append(cfg.errs, errors.New("WithCrossOriginProtection(nil): cross-origin protection cannot be turned off; leave the option out for the default"))
+		}
+		cfg.cop = c
+	})
+}
+
 // Handler serves a registry's status page, its JSON and its commands.
 // Build one with [NewHandler] and mount it where you like:
 //
@@ -108,7 +123,11 @@ func NewHandler(reg *Registry, opts ...HandlerOption) (*Handler, error) {
 	if len(cfg.errs) > 0 {
 		return nil, fmt.Errorf("breakerstatus: invalid handler options: %w", errors.Join(cfg.errs...))
 	}
-	return &Handler{reg: reg, cfg: cfg, cop: http.NewCrossOriginProtection(), page: loadPage()}, nil
+	cop := cfg.cop
+	if cop == nil {
+		cop = http.NewCrossOriginProtection()
+	}
+	return &Handler{reg: reg, cfg: cfg, cop: cop, page: loadPage()}, nil
 }
 
 // ServeHTTP serves the page, the JSON and the commands.

@@ -44,6 +44,20 @@ func TestCrossOriginCommandsRefused(t *testing.T) {
 	}
 }
 
+func TestTrustedOrigin(t *testing.T) {
+	f := newFixture(t)
+	cop := http.NewCrossOriginProtection()
+	require.NoError(t, cop.AddTrustedOrigin("https://admin.example"))
+	h, err := breakerstatus.NewHandler(f.reg, breakerstatus.WithAuthorize(tokenAuth), breakerstatus.WithCrossOriginProtection(cop))
+	require.NoError(t, err)
+	w := post(t, h, `{"command":"force_open","name":"payments"}`, "Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example")
+	require.Equal(t, http.StatusForbidden, w.Code)
+	assert.Equal(t, sdk.StateClosed, f.b.State())
+	w = post(t, h, `{"command":"force_open","name":"payments"}`, "Sec-Fetch-Site", "cross-site", "Origin", "https://admin.example")
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	assert.Equal(t, sdk.StateForcedOpen, f.b.State())
+}
+
 func TestAuthorizeSeesNoCrossOriginRequest(t *testing.T) {
 	f := newFixture(t)
 	called := false
@@ -134,9 +148,10 @@ func TestOptionsValidated(t *testing.T) {
 		assert.Contains(t, err.Error(), want)
 	}
 	_, err = breakerstatus.NewHandler(nil, breakerstatus.WithAuthorize(nil), breakerstatus.WithLogger(nil),
-		breakerstatus.WithRefresh(time.Millisecond))
+		breakerstatus.WithRefresh(time.Millisecond), breakerstatus.WithCrossOriginProtection(nil))
 	require.Error(t, err)
-	for _, want := range []string{"registry is nil", "WithAuthorize(nil)", "WithLogger(nil)", "WithRefresh(1ms): must be 0 (off) or at least 100ms"} {
+	for _, want := range []string{"registry is nil", "WithAuthorize(nil)", "WithLogger(nil)", "WithRefresh(1ms): must be 0 (off) or at least 100ms",
+		"WithCrossOriginProtection(nil)"} {
 		assert.Contains(t, err.Error(), want)
 	}
 }
