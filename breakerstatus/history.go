@@ -82,20 +82,23 @@ func (h *history) register(reg sdk.Registration) func() {
 	h.nextID++
 	rec := &record{id: h.nextID, key: k, transitions: newRing(h.cfg.perBreaker)}
 	h.records[k] = recordEntry{id: rec.id, rec: weak.Make(rec)}
-	runtime.AddCleanup(rec, h.collected, recordEntry{id: rec.id})
+	runtime.AddCleanup(rec, h.collected, collectedRecord{key: k, id: rec.id})
 	return func() { h.unregister(rec) }
 }
 
-// collected runs once a record was garbage-collected without its
-// unregister func having run: its breaker was dropped without Close.
-func (h *history) collected(e recordEntry) {
+// collectedRecord identifies a record to its cleanup.
+type collectedRecord struct {
+	key recordKey
+	id  uint64
+}
+
+// collected runs once a record was garbage-collected: its breaker was
+// dropped (without Close, or after it; then its entry is gone already).
+func (h *history) collected(c collectedRecord) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for k, cur := range h.records {
-		if cur.id == e.id {
-			delete(h.records, k)
-			return
-		}
+	if cur, ok := h.records[c.key]; ok && cur.id == c.id {
+		delete(h.records, c.key)
 	}
 }
 

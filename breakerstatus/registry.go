@@ -108,7 +108,7 @@ func (r *Registry) Add(b *breaker.Breaker) error {
 	}
 	r.nextID++
 	lb := &listedBreaker{id: r.nextID, name: name, b: weak.Make(b), rec: r.hist.id(name, "")}
-	lb.cleanup = runtime.AddCleanup(b, r.dropBreaker, lb.id)
+	lb.cleanup = runtime.AddCleanup(b, r.dropBreaker, listing{name, lb.id})
 	r.breakers[name] = lb
 	return nil
 }
@@ -130,7 +130,7 @@ func (r *Registry) AddGroup(g *breaker.Group) error {
 	}
 	r.nextID++
 	lg := &listedGroup{id: r.nextID, name: name, g: weak.Make(g)}
-	lg.cleanup = runtime.AddCleanup(g, r.dropGroup, lg.id)
+	lg.cleanup = runtime.AddCleanup(g, r.dropGroup, listing{name, lg.id})
 	r.groups[name] = lg
 	return nil
 }
@@ -166,27 +166,27 @@ func (r *Registry) Remove(name string) bool {
 	return false
 }
 
+// listing identifies a listed breaker or group to its cleanup.
+type listing struct {
+	name string
+	id   uint64
+}
+
 // dropBreaker runs once a listed breaker was garbage-collected.
-func (r *Registry) dropBreaker(id uint64) {
+func (r *Registry) dropBreaker(l listing) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for name, lb := range r.breakers {
-		if lb.id == id {
-			delete(r.breakers, name)
-			return
-		}
+	if lb, ok := r.breakers[l.name]; ok && lb.id == l.id {
+		delete(r.breakers, l.name)
 	}
 }
 
 // dropGroup runs once a listed group was garbage-collected.
-func (r *Registry) dropGroup(id uint64) {
+func (r *Registry) dropGroup(l listing) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for name, lg := range r.groups {
-		if lg.id == id {
-			delete(r.groups, name)
-			return
-		}
+	if lg, ok := r.groups[l.name]; ok && lg.id == l.id {
+		delete(r.groups, l.name)
 	}
 }
 

@@ -33,7 +33,8 @@ type Status struct {
 	// hooks saw, newest first (at most [WithRecentTransitions]).
 	Recent []Transition `json:"recent_transitions"`
 	// Untracked counts the breakers whose history the registry refused to
-	// keep because it was at its [WithMaxTracked] limit.
+	// keep, since it was built, because it was at its [WithMaxTracked]
+	// limit.
 	Untracked int `json:"untracked"`
 }
 
