@@ -192,10 +192,11 @@ type Cause struct {
 // each transition, and the CallEnd hook the last counted error and the
 // call that caused each transition.
 //
-// Cost: a success or a rejection takes no lock (one atomic load), unless a
-// transition of some breaker still waits for the end of the call that
-// caused it; a counted error and a transition take the registry's history
-// lock briefly, with no allocation beyond the record.
+// Cost: a success or a rejection takes no lock and allocates nothing (one
+// atomic load), unless a transition of some breaker still waits for the
+// end of the call that caused it; a counted error and a transition take
+// the registry's history lock briefly and allocate their record. As with
+// any CallEnd hook, the breaker measures the duration of every call.
 func (r *Registry) Hooks() sdk.Hooks { return r.hist.hooks() }
 
 // Status returns the status document: every listed breaker and group
