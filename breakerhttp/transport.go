@@ -91,7 +91,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	resp, err := t.send(&c, req)
 	if err != nil {
-		c.Done(err)
+		c.Done(failure(req, err))
 		return resp, err
 	}
 	if resp == nil { // a broken RoundTripper; http.Client reports it
@@ -102,7 +102,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		c.Done(statusError(resp.StatusCode))
 		return resp, nil
 	}
-	resp.Body = newBody(resp.Body, c, statusError(resp.StatusCode))
+	resp.Body = newBody(resp.Body, req, c, statusError(resp.StatusCode))
 	return resp, nil
 }
 
