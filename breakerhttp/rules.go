@@ -38,10 +38,29 @@ func ServerErrors() *tracker.Rule { return serverErrors }
 func TooManyRequests() *tracker.Rule { return tooManyRequests }
 
 // NetworkErrors returns a rule that counts transport failures that are not
-// timeouts: errors that are a [net.Error] (a refused or reset connection, a
-// failed DNS lookup) and connections closed before the response or its body
-// was complete ([io.EOF], [io.ErrUnexpectedEOF]). Context errors and
-// timeouts are left to [Timeouts]. Its label is [RuleNetworkError].
+// timeouts, on HTTP/1.1 and HTTP/2 alike:
+//
+//   - errors that are a [net.Error]: a refused or reset connection, a
+//     failed DNS lookup, a failed TLS handshake;
+//   - connections closed before the response or its body was complete
+//     ([io.EOF], [io.ErrUnexpectedEOF]), as when an HTTP/1.1 server's
+//     handler panics or aborts;
+//   - HTTP/2 stream and connection failures: a stream the server reset
+//     (RST_STREAM, as when an HTTP/2 server's handler panics or aborts), a
+//     GOAWAY that ended the request, a connection lost or broken by a
+//     protocol error. net/http's HTTP/2 errors are unexported types and
+//     errors.New values, none of them a net.Error: the rule knows the
+//     types by their package and name (net/http's http2StreamError,
+//     http2ConnectionError and http2GoAwayError, and the StreamError,
+//     ConnectionError and GoAwayError of golang.org/x/net/http2) and the
+//     values by their message ("http2: client connection lost", "http2:
+//     client conn is closed", "http2: client conn not usable", "http2:
+//     client conn could not be established" and those that start with
+//     "http2: Transport received ", a GOAWAY's).
+//
+// Errors matching [context.Canceled] (the caller gave up, and any reset
+// that followed is its doing) and timeouts are not counted by this rule,
+// which leaves timeouts to [Timeouts]. Its label is [RuleNetworkError].
 func NetworkErrors() *tracker.Rule { return networkErrors }
 
 // Timeouts returns a rule that counts errors matching
@@ -96,5 +115,5 @@ func isNetworkError(ctx context.Context, err error) bool {
 	if _, ok := errors.AsType[net.Error](err); ok {
 		return true
 	}
-	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || isHTTP2Failure(err)
 }

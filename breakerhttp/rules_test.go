@@ -77,6 +77,10 @@ func TestReadyRules(t *testing.T) {
 		{"truncated body", io.ErrUnexpectedEOF, false, false, true, false, breakerhttp.RuleNetworkError},
 		{"deadline", context.DeadlineExceeded, false, false, false, true, breakerhttp.RuleTimeout},
 		{"I/O timeout", ioTimeout, false, false, false, true, breakerhttp.RuleTimeout},
+		{"HTTP/2 connection lost", errors.New("http2: client connection lost"), false, false, true, false, breakerhttp.RuleNetworkError},
+		{"HTTP/2 GOAWAY", fmt.Errorf("http2: Transport received GOAWAY from server ErrCode:%v", "ENHANCE_YOUR_CALM"), false, false, true, false, breakerhttp.RuleNetworkError},
+		{"HTTP/2 GOAWAY, wrapped", fmt.Errorf("round trip: %w", errors.New("http2: Transport received Server's graceful shutdown GOAWAY")), false, false, true, false, breakerhttp.RuleNetworkError},
+		{"HTTP/2 caller's mistake", errors.New("http2: request body larger than specified content length"), false, false, false, false, ""},
 		{"canceled", context.Canceled, false, false, false, false, ""},
 		{"other", errors.New("unsupported protocol scheme"), false, false, false, false, ""},
 	}
