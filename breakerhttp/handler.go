@@ -31,10 +31,14 @@ import (
 // client went away, since the request's context is then canceled) and then
 // goes on too.
 //
-// The ResponseWriter that h gets keeps what the server's has: it is an
-// [http.Flusher], an [http.Hijacker] and an [io.ReaderFrom], and its
-// Unwrap method lets an [http.ResponseController] reach every other
-// feature (deadlines, full duplex).
+// The ResponseWriter that h gets has exactly the optional interfaces of
+// the server's, so that a handler that detects a feature by a type
+// assertion is not misled: it is an [http.Flusher], an [http.Hijacker],
+// an [io.ReaderFrom], an [http.Pusher] or an http.CloseNotifier when, and
+// only when, the server's is (over HTTP/1.1, net/http's is no Pusher;
+// over HTTP/2, no Hijacker and no ReaderFrom). Its Unwrap method lets an
+// [http.ResponseController] reach every other feature (deadlines, full
+// duplex).
 //
 // NewHandler panics if h or b is nil.
 func NewHandler(h http.Handler, b *breaker.Breaker) http.Handler {
@@ -86,7 +90,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if cctx := c.Context(); cctx != ctx {
 		r = r.WithContext(cctx)
 	}
-	rw := &responseWriter{w: w}
+	rw, ww := wrapWriter(w)
 	returned := false
 	defer func() {
 		if returned {
@@ -102,7 +106,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			panic(v)
 		}
 	}()
-	h.h.ServeHTTP(rw, r)
+	h.h.ServeHTTP(ww, r)
 	returned = true
 	c.Done(rw.outcome())
 }
