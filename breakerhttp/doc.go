@@ -49,8 +49,10 @@
 // [breaker.Group] and a key func instead of a breaker: each request runs
 // under the breaker of its key, so that one failing host or route does not
 // refuse the others. [Host] keys by host, [Route] by method and ServeMux
-// pattern; any func of the request that returns few distinct values will
-// do.
+// pattern (the pattern of its own mux, also when that mux is mounted under
+// another; a request the mux answers itself, with 404, 405 or a redirect,
+// has the one key [RouteUnmatched], so clients cannot make keys); any func
+// of the request that returns few distinct values will do.
 //
 // # Telemetry
 //
