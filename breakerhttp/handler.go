@@ -27,9 +27,10 @@ import (
 // call is recorded as a counted failure and the panic goes on, except for
 // [http.ErrAbortHandler], the handler's deliberate way to abort a response
 // (httputil.ReverseProxy uses it when the upstream fails mid-body): it is
-// reported as an error for the tracker to classify (b ignores it when the
-// client went away, since the request's context is then canceled) and then
-// goes on too.
+// reported as an error for the tracker to classify, and then goes on too.
+// [NetworkErrors] (and so [DefaultTracker]) counts it: the response was cut
+// off; b ignores it when the client went away, since the request's context
+// is then canceled.
 //
 // The ResponseWriter that h gets has exactly the optional interfaces of
 // the server's, so that a handler that detects a feature by a type

@@ -181,7 +181,7 @@ func TestHandlerPanicIsCountedAndGoesOn(t *testing.T) {
 		rule     string
 	}{
 		{"panic", "handler broke", sdk.DecisionCounted, breaker.RulePanic},
-		{"ErrAbortHandler goes to the tracker", http.ErrAbortHandler, sdk.DecisionIgnored, ignoredRule(http.ErrAbortHandler)},
+		{"ErrAbortHandler is a network error", http.ErrAbortHandler, sdk.DecisionCounted, breakerhttp.RuleNetworkError},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -39,6 +39,7 @@ const (
 	frameSettings = 0x4
 	frameGoAway   = 0x7
 
+	flagAck        = 0x1
 	flagEndHeaders = 0x4
 
 	codeNoError       = 0x0
@@ -75,7 +76,10 @@ func (c h2Conn) goAway(last, code uint32) {
 // rawH2Server starts a TLS server on 127.0.0.1 that negotiates HTTP/2 and
 // speaks it by hand, to send what net/http's server never sends on its
 // own: for each connection it reads the client's frames up to its first
-// request's HEADERS, calls script with that request's stream, and then
+// request's HEADERS and its acknowledgement of the server's SETTINGS
+// (after which a client that sends a GET has nothing more to write, so
+// that a reset reaches it as a read error), calls script with that
+// request's stream, and then
 // ends the connection (cleanly, with close_notify and FIN, so that the
 // client reads every frame script sent before it sees the end).
 func rawH2Server(t testing.TB, script func(c h2Conn, stream uint32)) *httptest.Server {
@@ -94,7 +98,8 @@ func rawH2Server(t testing.TB, script func(c h2Conn, stream uint32)) *httptest.S
 			c := h2Conn{tc}
 			c.frame(frameSettings, 0, 0, nil)
 			var h [9]byte
-			for {
+			var stream uint32
+			for acked := false; stream == 0 || !acked; {
 				if _, err := io.ReadFull(tc, h[:]); err != nil {
 					return
 				}
@@ -102,11 +107,14 @@ func rawH2Server(t testing.TB, script func(c h2Conn, stream uint32)) *httptest.S
 				if _, err := io.CopyN(io.Discard, tc, int64(n)); err != nil {
 					return
 				}
-				if h[3] == frameHeaders {
-					script(c, binary.BigEndian.Uint32(h[5:])&(1<<31-1))
-					break
+				switch {
+				case h[3] == frameHeaders:
+					stream = binary.BigEndian.Uint32(h[5:]) & (1<<31 - 1)
+				case h[3] == frameSettings && h[4]&flagAck != 0:
+					acked = true
 				}
 			}
+			script(c, stream)
 			_ = tc.CloseWrite()
 			_, _ = io.Copy(io.Discard, tc) // until the client closes too
 		},

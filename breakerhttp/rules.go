@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
 
 	"github.com/fluxgate/fluxgate/sdk/tracker"
 )
@@ -45,6 +46,10 @@ func TooManyRequests() *tracker.Rule { return tooManyRequests }
 //   - connections closed before the response or its body was complete
 //     ([io.EOF], [io.ErrUnexpectedEOF]), as when an HTTP/1.1 server's
 //     handler panics or aborts;
+//   - on a server, [http.ErrAbortHandler]: the handler aborted its
+//     response, as [httputil.ReverseProxy] does when its upstream fails in
+//     the middle of the body (when the client went away instead, the
+//     request's context is canceled and the breaker ignores the call);
 //   - HTTP/2 stream and connection failures: a stream the server reset
 //     (RST_STREAM, as when an HTTP/2 server's handler panics or aborts), a
 //     GOAWAY that ended the request, a connection lost or broken by a
@@ -115,5 +120,6 @@ func isNetworkError(ctx context.Context, err error) bool {
 	if _, ok := errors.AsType[net.Error](err); ok {
 		return true
 	}
-	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || isHTTP2Failure(err)
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.Is(err, http.ErrAbortHandler) || isHTTP2Failure(err)
 }

@@ -77,6 +77,7 @@ func TestReadyRules(t *testing.T) {
 		{"truncated body", io.ErrUnexpectedEOF, false, false, true, false, breakerhttp.RuleNetworkError},
 		{"deadline", context.DeadlineExceeded, false, false, false, true, breakerhttp.RuleTimeout},
 		{"I/O timeout", ioTimeout, false, false, false, true, breakerhttp.RuleTimeout},
+		{"handler aborted", http.ErrAbortHandler, false, false, true, false, breakerhttp.RuleNetworkError},
 		{"HTTP/2 connection lost", errors.New("http2: client connection lost"), false, false, true, false, breakerhttp.RuleNetworkError},
 		{"HTTP/2 GOAWAY", fmt.Errorf("http2: Transport received GOAWAY from server ErrCode:%v", "ENHANCE_YOUR_CALM"), false, false, true, false, breakerhttp.RuleNetworkError},
 		{"HTTP/2 GOAWAY, wrapped", fmt.Errorf("round trip: %w", errors.New("http2: Transport received Server's graceful shutdown GOAWAY")), false, false, true, false, breakerhttp.RuleNetworkError},
