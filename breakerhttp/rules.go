@@ -69,9 +69,14 @@ func TooManyRequests() *tracker.Rule { return tooManyRequests }
 func NetworkErrors() *tracker.Rule { return networkErrors }
 
 // Timeouts returns a rule that counts errors matching
-// [context.DeadlineExceeded] (the request's deadline, or an http.Client
-// Timeout) and [net.Error] values whose Timeout method reports true. Its
-// label is [RuleTimeout].
+// [context.DeadlineExceeded] and [net.Error] values whose Timeout method
+// reports true: the request's context deadline; an [http.Client] Timeout,
+// before the response's headers and in the middle of the body (the
+// [Transport] reports every failure of a request whose deadline has passed
+// as matching context.DeadlineExceeded, even when net/http ended it
+// through Request.Cancel with "net/http: request canceled");
+// Transport.ResponseHeaderTimeout and Transport.TLSHandshakeTimeout; I/O
+// timeouts. Its label is [RuleTimeout].
 func Timeouts() *tracker.Rule { return timeouts }
 
 // DefaultTracker returns the rule most HTTP clients want, to give to

@@ -112,7 +112,8 @@ func TestLegacyRequestCancelIgnored(t *testing.T) {
 	cancel := make(chan struct{})
 	req, err := http.NewRequest(http.MethodGet, srv.URL+"/headers", nil)
 	require.NoError(t, err)
-	req.Cancel = cancel //nolint:staticcheck // the deprecated way this test is about
+	//lint:ignore SA1019 the deprecated way this test is about
+	req.Cancel = cancel
 	time.AfterFunc(10*time.Millisecond, func() { close(cancel) })
 	_, err = c.Do(req)
 	require.Error(t, err)
