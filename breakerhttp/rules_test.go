@@ -141,7 +141,11 @@ func TestReadyRulesCompose(t *testing.T) {
 			assert.Equal(t, tt.rule, v.Rule)
 		})
 	}
-	s500 := statusErr(t, 500)
-	assert.Zero(t, testing.AllocsPerRun(100, func() { breakerhttp.DefaultTracker().Track(ctx, s500) }),
-		"classifying a status error allocates nothing")
+	for _, code := range []int{500, 404} { // 404 goes through every rule, the HTTP/2 ones included
+		se := statusErr(t, code)
+		assert.Zero(t, testing.AllocsPerRun(100, func() { breakerhttp.DefaultTracker().Track(ctx, se) }),
+			"classifying a status error allocates nothing")
+	}
+	eof := fmt.Errorf("read: %w", io.ErrUnexpectedEOF)
+	assert.Zero(t, testing.AllocsPerRun(100, func() { breakerhttp.DefaultTracker().Track(ctx, eof) }))
 }
