@@ -107,5 +107,6 @@
 // body, a refused request and a status error of 400 to 599 allocate
 // nothing more. A served request costs one allocation (the
 // ResponseWriter wrapper, which has exactly the optional interfaces of the
-// server's: see [NewHandler]).
+// server's: see [NewHandler]); under [Route], it also costs a second
+// routing lookup in the ServeMux, and what ServeMux.Handler allocates.
 package breakerhttp

@@ -39,7 +39,8 @@ import (
 // only when, the server's is (over HTTP/1.1, net/http's is no Pusher;
 // over HTTP/2, no Hijacker and no ReaderFrom). Its Unwrap method lets an
 // [http.ResponseController] reach every other feature (deadlines, full
-// duplex).
+// duplex). It is never an [io.StringWriter], a shortcut rather than a
+// feature: [io.WriteString] writes through Write instead.
 //
 // NewHandler panics if h or b is nil.
 func NewHandler(h http.Handler, b *breaker.Breaker) http.Handler {
