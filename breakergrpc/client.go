@@ -47,7 +47,7 @@ func (ic *interceptor) unaryClient(ctx context.Context, method string, req, repl
 	defer endPanic(&c, &done)
 	err = invoker(c.Context(), method, req, reply, cc, opts...)
 	done = true
-	c.Done(newStatusError(err))
+	c.Done(invokeStatusError(err))
 	return err
 }
 

@@ -3,6 +3,7 @@ package breakergrpc_test
 import (
 	"context"
 	"errors"
+	"io"
 	"testing"
 	"time"
 
@@ -31,8 +32,11 @@ func success() verdict { return verdict{outcome: sdk.OutcomeSuccess} }
 func counted(et string) verdict {
 	return verdict{sdk.OutcomeError, sdk.DecisionCounted, breakergrpc.RuleFailure, et}
 }
+
+// ignored is the verdict of an error that Tracker ignores: no rule matched
+// it, so it names none.
 func ignored(et string) verdict {
-	return verdict{sdk.OutcomeError, sdk.DecisionIgnored, breakergrpc.RuleFailure, et}
+	return verdict{sdk.OutcomeError, sdk.DecisionIgnored, "", et}
 }
 
 // verdictOf returns what the breaker made of a call, as its CallEnd says.
@@ -419,7 +423,8 @@ func TestStreamClientOpenFails(t *testing.T) {
 }
 
 // A caller whose context ends while it waits for a half-open slot gets the
-// status gRPC gives its context's error, not a refusal.
+// code gRPC gives its context's error, with a message that says so, and an
+// error that matches both that context error and breaker.ErrNotPermitted.
 func TestUnaryClientHalfOpenWaitEnds(t *testing.T) {
 	var rec ends
 	b := newBreaker(t, breaker.WithTracker(breakergrpc.Tracker()),
@@ -445,11 +450,28 @@ func TestUnaryClientHalfOpenWaitEnds(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, sdk.StateHalfOpen, b.State())
 
-	ctx, cancel := context.WithCancel(t.Context())
+	canceled, cancel := context.WithCancel(t.Context())
 	cancel()
-	_, err = client.EmptyCall(ctx, &testgrpc.Empty{})
-	assert.Equal(t, codes.Canceled, status.Code(err), "%v", err)
-	assert.EqualValues(t, 2, svc.hits.Load(), "the waiting call is not sent")
+	expired, cancelExpired := context.WithDeadline(t.Context(), time.Unix(0, 0))
+	defer cancelExpired()
+	for _, tc := range []struct {
+		ctx   context.Context
+		code  codes.Code
+		cause error
+		desc  string
+	}{
+		{canceled, codes.Canceled, context.Canceled, "context canceled while waiting for a half-open circuit breaker slot"},
+		{expired, codes.DeadlineExceeded, context.DeadlineExceeded, "context deadline exceeded while waiting for a half-open circuit breaker slot"},
+	} {
+		_, err = client.EmptyCall(tc.ctx, &testgrpc.Empty{})
+		st := status.Convert(err)
+		assert.Equal(t, tc.code, st.Code(), "%v", err)
+		assert.Equal(t, tc.desc, st.Message(), "the message says what the code says")
+		assert.Equal(t, "rpc error: code = "+tc.code.String()+" desc = "+tc.desc, err.Error())
+		assert.ErrorIs(t, err, tc.cause, "the caller's context error")
+		assert.ErrorIs(t, err, breaker.ErrNotPermitted, "the breaker did not run the call, as its own error says")
+	}
+	assert.EqualValues(t, 2, svc.hits.Load(), "the waiting calls are not sent")
 
 	require.NoError(t, probe.CloseSend())
 	require.Equal(t, 0, drain(probe.Recv))
@@ -472,4 +494,26 @@ func TestStreamClientSendError(t *testing.T) {
 	got := rec.take()
 	require.Len(t, got, 1)
 	assert.Equal(t, counted("INTERNAL"), verdictOf(t, got[0]))
+}
+
+// grpc-go's unary Invoke can fail with a bare io.EOF, without a status:
+// when a stream that the server refused (RST_STREAM REFUSED_STREAM) is
+// retried transparently and the retry's request cannot be sent either
+// (see the refused-stream rows of TestFailureMatrix). The transport lost
+// the stream: the tracker sees Unavailable, the caller the error itself.
+func TestUnaryClientBareEOF(t *testing.T) {
+	var rec ends
+	b := newBreaker(t, breaker.WithTracker(breakergrpc.Tracker()), neverTrips, breaker.WithHooks(rec.hooks()))
+	intercept := breakergrpc.UnaryClientInterceptor(b)
+	invoker := func(context.Context, string, any, any, *grpc.ClientConn, ...grpc.CallOption) error { return io.EOF }
+
+	err := intercept(t.Context(), "/grpc.testing.TestService/UnaryCall", &testgrpc.SimpleRequest{}, &testgrpc.SimpleResponse{}, nil, invoker)
+	assert.Same(t, io.EOF, err, "the caller gets the RPC's error untouched")
+	got := rec.take()
+	require.Len(t, got, 1)
+	assert.Equal(t, counted("UNAVAILABLE"), verdictOf(t, got[0]))
+	var se *breakergrpc.StatusError
+	require.ErrorAs(t, got[0].Err, &se)
+	assert.Equal(t, codes.Unavailable, se.Code())
+	assert.Equal(t, codes.Unavailable, status.Code(se))
 }

@@ -49,7 +49,11 @@
 // [tracker.Rule] values, composable with every combinator of package
 // tracker. A breaker built without [breaker.WithTracker] counts every
 // error, whatever its code. Whatever the tracker says, an RPC whose own
-// context was canceled is ignored by the breaker.
+// context was canceled is ignored by the breaker. The page
+// docs/failures.md of the repository lists, for every common way an RPC
+// fails (a stopped server, a deadline, a stream reset or refused, each
+// code), the decision, the rule and the error.type; a test against
+// grpc-go keeps it true.
 //
 // # Refusals
 //
@@ -63,9 +67,16 @@
 // and state) and, when the breaker knows when it will admit calls again, a
 // RetryInfo detail with the time left; a server interceptor also sets the
 // [PushbackTrailer]. Returning a refusal allocates nothing; its status is
-// built when something asks for it. A caller whose context ends while it
-// waits for a half-open slot is not refused: it gets the status gRPC gives
-// its context's error, Canceled or DeadlineExceeded.
+// built when something asks for it.
+//
+// A caller whose context ends while it waits for a half-open slot gets the
+// code gRPC gives its context's error, Canceled or DeadlineExceeded, with a
+// message that says the same ("context canceled while waiting for a
+// half-open circuit breaker slot"), and the same details. The error
+// matches both the context's error and [breaker.ErrNotPermitted] with
+// [errors.Is], exactly as the breaker's own error does: the breaker did not
+// run the RPC (so code that falls back on a refusal does so here too), and
+// the reason it did not is that the caller gave up.
 //
 // # Telemetry
 //

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc"
@@ -113,7 +114,9 @@ func ExampleUnaryServerInterceptor() {
 }
 
 // The ready rule counts failures of the server and ignores errors of the
-// request; the breaker's telemetry names each by its code.
+// request; the breaker's telemetry names each by its code. A counted error
+// names the rule that matched it; an ignored one names none, since no rule
+// matched it.
 func ExampleTracker() {
 	rule := breakergrpc.Tracker()
 	for _, err := range []error{
@@ -123,13 +126,13 @@ func ExampleTracker() {
 		status.Error(codes.Canceled, "caller left"),
 	} {
 		v := rule.Track(context.Background(), err)
-		fmt.Println(status.Code(err), v.Decision, v.Rule)
+		fmt.Println(strings.TrimSpace(fmt.Sprint(status.Code(err), " ", v.Decision, " ", v.Rule)))
 	}
 	// Output:
 	// Unavailable counted grpc_failure
 	// DeadlineExceeded counted grpc_failure
-	// NotFound ignored grpc_failure
-	// Canceled ignored grpc_failure
+	// NotFound ignored
+	// Canceled ignored
 }
 
 // Rules compose: count Aborted too, except for one method.

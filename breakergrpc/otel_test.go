@@ -84,12 +84,16 @@ func TestClientSpans(t *testing.T) {
 		grpc.WithStatsHandler(otelgrpc.NewClientHandler(otelgrpc.WithTracerProvider(tel.tp))),
 		grpc.WithUnaryInterceptor(breakergrpc.UnaryClientInterceptor(b)))
 
+	// An ignored error names a rule only when a rule matched it: the
+	// counted Unavailable names Tracker's rule, the ignored NotFound none,
+	// as an ignored HTTP 404 names none through breakerhttp.
 	tests := []struct {
 		code     codes.Code
 		decision string
+		rule     string // "": no circuit_breaker.rule attribute
 	}{
-		{codes.Unavailable, "counted"},
-		{codes.NotFound, "ignored"},
+		{codes.Unavailable, "counted", breakergrpc.RuleFailure},
+		{codes.NotFound, "ignored", ""},
 	}
 	for i, tc := range tests {
 		t.Run(tc.code.String(), func(t *testing.T) {
@@ -107,7 +111,9 @@ func TestClientSpans(t *testing.T) {
 			a := attrs(cb)
 			assert.Equal(t, breakergrpc.CodeName(tc.code), a[otelbridge.ErrorTypeKey])
 			assert.Equal(t, tc.decision, a[otelbridge.DecisionKey])
-			assert.Equal(t, breakergrpc.RuleFailure, a[otelbridge.RuleKey])
+			rule, ok := a[otelbridge.RuleKey]
+			assert.Equal(t, tc.rule != "", ok, "circuit_breaker.rule is set: %v", a)
+			assert.Equal(t, tc.rule, rule)
 			// The same name as otelgrpc gives the RPC's status.
 			assert.Equal(t, breakergrpc.CodeName(tc.code), attrs(rpc)["rpc.response.status_code"])
 		})

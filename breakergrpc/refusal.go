@@ -16,9 +16,13 @@ import (
 // refusal's status.
 const ErrorInfoDomain = "fluxgate"
 
-// refusal is the error the interceptors return when a breaker refuses an
-// RPC: a status error with code Unavailable that unwraps to the breaker's
+// refusal is the error the interceptors return when a breaker does not
+// admit an RPC: a status error that unwraps to the breaker's
 // [breaker.NotPermittedError], so it matches [breaker.ErrNotPermitted].
+// Its code is Unavailable for a refusal, and the code gRPC gives the
+// caller's context error (Canceled or DeadlineExceeded) when the caller
+// gave up waiting for a half-open slot; that error matches the context
+// error too, as the breaker's does.
 //
 // It is as small as the NotPermittedError it holds, so returning it
 // allocates nothing; its status is built when someone asks for it (gRPC
@@ -27,10 +31,8 @@ type refusal struct {
 	npe breaker.NotPermittedError
 }
 
-// refused returns the error for an error of Allow: a refusal, or the
-// caller's context error when its wait for a half-open slot ended, which
-// becomes the status gRPC gives a context error (Canceled or
-// DeadlineExceeded).
+// refused returns the error for an error of Allow: a refusal, or for any
+// other error (none today) the status gRPC gives a context error.
 func refused(err error) error {
 	if npe, ok := err.(breaker.NotPermittedError); ok {
 		return refusal{npe: npe}
@@ -38,10 +40,32 @@ func refused(err error) error {
 	return status.FromContextError(err).Err()
 }
 
+// code returns the refusal's status code: Unavailable, or the code of the
+// caller's context error when it gave up waiting for a half-open slot.
+func (e refusal) code() codes.Code {
+	if cause := e.npe.Unwrap(); cause != nil {
+		return status.FromContextError(cause).Code()
+	}
+	return codes.Unavailable
+}
+
+// message returns the refusal's status message: the breaker's ("circuit
+// breaker is open"), or, for a caller that gave up waiting, its context
+// error's followed by " while waiting for a half-open circuit breaker
+// slot", so that the message says what the code says.
+func (e refusal) message() string {
+	if cause := e.npe.Unwrap(); cause != nil {
+		return cause.Error() + " while waiting for a half-open circuit breaker slot"
+	}
+	return e.npe.Error()
+}
+
 // Error returns the message of a status error, as gRPC spells it: "rpc
-// error: code = Unavailable desc = circuit breaker is open".
+// error: code = Unavailable desc = circuit breaker is open", or "rpc
+// error: code = Canceled desc = context canceled while waiting for a
+// half-open circuit breaker slot".
 func (e refusal) Error() string {
-	return "rpc error: code = Unavailable desc = " + e.npe.Error()
+	return "rpc error: code = " + e.code().String() + " desc = " + e.message()
 }
 
 // Unwrap returns the breaker's NotPermittedError.
@@ -51,20 +75,16 @@ func (e refusal) Unwrap() error { return e.npe }
 // "circuit_breaker_open" for example.
 func (e refusal) ErrorType() string { return e.npe.ErrorType() }
 
-// GRPCStatus returns the refusal's status: code Unavailable (or, for a
-// caller whose context ended while it waited for a half-open slot, the
-// context's code: Canceled or DeadlineExceeded), the breaker's
-// message, an ErrorInfo detail (reason "CIRCUIT_BREAKER_OPEN",
+// GRPCStatus returns the refusal's status: code Unavailable and the
+// breaker's message (or, for a caller whose context ended while it waited
+// for a half-open slot, the context's code, Canceled or DeadlineExceeded,
+// and a message that says so), an ErrorInfo detail (reason "CIRCUIT_BREAKER_OPEN",
 // "CIRCUIT_BREAKER_HALF_OPEN" or "CIRCUIT_BREAKER_FORCED_OPEN"; domain
 // [ErrorInfoDomain]; metadata "name", "state" and, for a breaker of a
 // Group, "key") and, when the breaker knows when it will let calls through
 // again, a RetryInfo detail with the time left.
 func (e refusal) GRPCStatus() *status.Status {
-	code := codes.Unavailable
-	if cause := e.npe.Unwrap(); cause != nil { // the caller gave up waiting
-		code = status.FromContextError(cause).Code()
-	}
-	s := status.New(code, e.npe.Error())
+	s := status.New(e.code(), e.message())
 	info := &errdetails.ErrorInfo{
 		Reason:   strings.ToUpper(e.npe.ErrorType()),
 		Domain:   ErrorInfoDomain,

@@ -3,6 +3,7 @@ package breakergrpc
 import (
 	"context"
 	"errors"
+	"io"
 	"strconv"
 
 	"google.golang.org/grpc/codes"
@@ -17,7 +18,11 @@ import (
 // Its ErrorType is the code's canonical name ("UNAVAILABLE",
 // "DEADLINE_EXCEEDED", ...), the value otelgrpc reports as error.type and
 // rpc.response.status_code, so the breaker's span and metrics (through
-// otelbridge) name a failure the way the RPC's own span does. It unwraps to
+// otelbridge) name a failure the way the RPC's own span does. An error
+// without a status has the code gRPC would send for it (see [Tracker]),
+// except the bare io.EOF that grpc-go's unary Invoke returns when the
+// transport lost the stream before the request was sent: its code is
+// Unavailable. It unwraps to
 // the original error, so trackers built on [errors.Is], [errors.As] or
 // [status.FromError] see everything the RPC returned, details included.
 type StatusError struct {
@@ -32,6 +37,19 @@ func newStatusError(err error) error {
 		return nil
 	}
 	return &StatusError{code: codeOf(err), err: err}
+}
+
+// invokeStatusError is newStatusError for the error of a unary invoker. A
+// io.EOF that carries no status has code Unavailable: grpc-go's
+// Invoke returns one when the transport lost the RPC's stream while
+// sending its request (a stream the server refused, retried
+// transparently, and refused again), where a plain error would read as
+// Unknown.
+func invokeStatusError(err error) error {
+	if errors.Is(err, io.EOF) && codeOf(err) == codes.Unknown { // no status of its own
+		return &StatusError{code: codes.Unavailable, err: err}
+	}
+	return newStatusError(err)
 }
 
 // Code returns the RPC's status code.

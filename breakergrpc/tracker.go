@@ -38,7 +38,11 @@ var failureCodes = []codes.Code{
 // An error
 // that carries no gRPC status counts as gRPC would send it: the context
 // errors as DeadlineExceeded (counted) and Canceled (ignored), anything
-// else as Unknown (counted). Its label is [RuleFailure].
+// else as Unknown (counted). A counted error names the rule [RuleFailure];
+// an ignored one names no rule, since no rule matched it (as an ignored 404
+// names none through breakerhttp.DefaultTracker), so that telemetry
+// grouped by circuit_breaker.rule shows only the errors a rule matched.
+// Wrap it in [tracker.Named] to give every verdict a label.
 //
 // Give it to the breaker that the interceptors use:
 //
@@ -49,19 +53,27 @@ var failureCodes = []codes.Code{
 //
 //	breakergrpc.Tracker().Or(breakergrpc.Codes(codes.Aborted)).And(tracker.Not(isReport))
 func Tracker() *tracker.Rule {
-	return tracker.Named(RuleFailure, codeRule(failureCodes))
+	return labelled(RuleFailure, codeRule(failureCodes))
 }
 
 // Codes returns a rule that counts an error whose status code (read as
-// [Tracker] reads it) is one of cs, and ignores every other error. Its
-// label is [RuleCode].
+// [Tracker] reads it) is one of cs, and ignores every other error. A
+// counted error names the rule [RuleCode]; an ignored one names none.
 //
 // Codes panics if cs is empty or holds codes.OK, which no error has.
 func Codes(cs ...codes.Code) *tracker.Rule {
 	if len(cs) == 0 {
 		panic("breakergrpc: Codes requires at least one code")
 	}
-	return tracker.Named(RuleCode, codeRule(cs))
+	return labelled(RuleCode, codeRule(cs))
+}
+
+// labelled returns a rule that decides as r does and names label only on
+// the verdicts of errors r matched. A [tracker.Named] rule names its label
+// on every verdict, matched or not; an [tracker.Or] names no rule when none
+// of its operands counted the error. An Or of the one named rule is both.
+func labelled(label string, r *tracker.Rule) *tracker.Rule {
+	return tracker.Or(tracker.Named(label, r))
 }
 
 // codeRule returns the unnamed rule that counts the codes cs.

@@ -467,9 +467,9 @@ func TestFailureMatrix(t *testing.T) {
 				got = runMatrixCase(t, row, proto)
 				assert.Equal(t, row.want[proto], got)
 			})
-			rule := got.rule
-			if rule == "" {
-				rule = "(none)"
+			rule := "none"
+			if got.rule != "" {
+				rule = "`" + got.rule + "`"
 			}
 			fmt.Fprintf(&table, "| %s | %s | %s | %s | `%s` |\n", row.failure, proto, got.decision, rule, got.errorType)
 		}

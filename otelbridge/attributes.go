@@ -37,7 +37,8 @@ const (
 	// low-cardinality class of the error, never its message.
 	ErrorTypeKey = attribute.Key("error.type")
 	// TransitionReasonKey says why a transition happened: "tripped",
-	// "retry", "recovered", "reopened" or "manual" (the state_change event).
+	// "retry", "recovered", "reopened", "manual" or "half_open_timeout"
+	// (the state_change event).
 	TransitionReasonKey = attribute.Key("circuit_breaker.transition.reason")
 	// WindowCallsKey is the number of calls in the breaker's window just
 	// before a transition reset it (the state_change event).
@@ -105,7 +106,7 @@ var (
 	prevStateValues [sdk.NumStates]attribute.KeyValue
 	outcomeValues   [numOutcomes]attribute.KeyValue
 	decisionValues  [numDecisions]attribute.KeyValue
-	reasonValues    [sdk.ReasonManual + 1]attribute.KeyValue
+	reasonValues    [sdk.ReasonHalfOpenTimeout + 1]attribute.KeyValue
 )
 
 func init() {

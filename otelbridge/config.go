@@ -30,6 +30,7 @@ type config struct {
 	errorType      func(error) string
 	errorTypeLimit int
 	keyOnMetrics   bool
+	metricKeyLimit int
 	// rejectedEvery is the least time between two rejected-call spans of
 	// one breaker; 0: every rejected call; noRejectedSpans: none.
 	rejectedEvery time.Duration
@@ -44,7 +45,12 @@ const noRejectedSpans time.Duration = -1
 const DefaultRejectedSpanInterval = time.Second
 
 func newConfig(opts []Option) config {
-	c := config{errorTypeLimit: DefaultErrorTypeLimit, keyOnMetrics: true, rejectedEvery: DefaultRejectedSpanInterval}
+	c := config{
+		errorTypeLimit: DefaultErrorTypeLimit,
+		keyOnMetrics:   true,
+		metricKeyLimit: DefaultMetricKeyLimit,
+		rejectedEvery:  DefaultRejectedSpanInterval,
+	}
 	for _, o := range opts {
 		if o != nil {
 			o.apply(&c)
@@ -199,14 +205,59 @@ func WithErrorTypeLimit(n int) Option {
 
 // WithKeyOnMetrics sets whether the metrics carry circuit_breaker.key, the
 // key of a breaker of a breaker.Group (spans always carry it). The default
-// is true: one series per key, as many as the group's key limit allows.
-// With false, the breakers of a group share their name's series: the
-// counters and the histogram add up over the keys, circuit_breaker.state
-// counts the keys in each state, and the window gauges report the group's
-// window as a whole (see docs/telemetry.md in the repository). Use false
-// for large key spaces.
+// is true: one series per key, for at most [WithMetricKeyLimit] keys per
+// breaker name; the keys after those are reported as [KeyOther]. With
+// false, the breakers of a group share their name's series: the counters
+// and the histogram add up over the keys, circuit_breaker.state counts the
+// keys in each state, and the window gauges report the group's window as a
+// whole (see docs/telemetry.md in the repository). Use false for large key
+// spaces.
 func WithKeyOnMetrics(on bool) Option {
 	return optionFunc(func(c *config) { c.keyOnMetrics = on })
+}
+
+// DefaultMetricKeyLimit is the number of keys of one breaker name (one
+// breaker.Group) that get a circuit_breaker.key value of their own on
+// metrics, unless [WithMetricKeyLimit] says otherwise. At the default
+// error.type limit a breaker in its usual states (closed, half-open) has up
+// to 69 circuit_breaker.calls series, so one group's 21 key values stay
+// within 1449, under the OpenTelemetry SDK's default cardinality limit of
+// 2000 per instrument.
+const DefaultMetricKeyLimit = 20
+
+// KeyOther is the circuit_breaker.key value on metrics of the keys past the
+// metric key limit (see [WithMetricKeyLimit]). It is also the key of a
+// breaker.Group's overflow breaker (breaker.OverflowKey), whose series it
+// shares: both stand for many keys.
+const KeyOther = "_OTHER"
+
+// WithMetricKeyLimit sets how many distinct circuit_breaker.key values the
+// metrics of one breaker name carry. Keys get a value of their own first
+// come, first served, for the life of the [Hooks] value: the first n keys
+// of a name that reach the bridge keep their own series, even after their
+// group evicted them; every later key is reported as [KeyOther] (and the
+// bridge reports that once per name through otel.Handle). [KeyOther]
+// itself does not count against the limit. Spans and span events always
+// carry the real key.
+//
+// A key limit on metrics has to be fixed for good: a cumulative counter
+// cannot forget a series, so a group that evicts idle keys and takes new
+// ones (an attacker choosing the Host, say) would otherwise add series
+// without end until the OpenTelemetry SDK's own cardinality limit (2000 per
+// instrument by default), after which the new series of every breaker,
+// live keys included, would fall into the SDK's overflow series. With the
+// limit, one breaker name puts at most n+1 key values on each instrument,
+// however many keys go through its group.
+//
+// The default is [DefaultMetricKeyLimit]; 0 reports every key as
+// [KeyOther]; a negative n is ignored. It applies only while
+// [WithKeyOnMetrics] is true.
+func WithMetricKeyLimit(n int) Option {
+	return optionFunc(func(c *config) {
+		if n >= 0 {
+			c.metricKeyLimit = n
+		}
+	})
 }
 
 // WithRejectedSpanInterval sets the least time between two spans of

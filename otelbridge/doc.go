@@ -76,7 +76,19 @@
 //     empty.
 //
 // The key is on metrics unless [WithKeyOnMetrics](false) leaves it to
-// spans: a group's breakers then share their name's series.
+// spans: a group's breakers then share their name's series. On metrics the
+// key values of one breaker name are bounded for the life of the [Hooks]
+// value, however many keys come and go through its group: the first
+// [DefaultMetricKeyLimit] (20) keys get a value of their own, first come,
+// first served, and every later key is reported as [KeyOther] ("_OTHER",
+// the value of the group's overflow breaker too), so one name puts at most
+// 21 key values on each instrument ([WithMetricKeyLimit] changes the
+// number). A cumulative counter cannot forget a series, so a bound that
+// reused the values of evicted keys would not bound anything: without one,
+// a group whose keys a client chooses (a Host header) would add series
+// until the SDK's cardinality limit, after which every breaker's new series
+// would fall into the SDK's overflow series. Spans always carry the real
+// key.
 //
 // Through the OpenTelemetry Prometheus exporter these become
 // circuit_breaker_calls_total, circuit_breaker_call_duration_seconds,

@@ -270,3 +270,39 @@ func ExampleWithKeyOnMetrics() {
 	// Output:
 	// circuit_breaker.name=hosts,circuit_breaker.outcome=success,circuit_breaker.state=closed 3
 }
+
+func ExampleWithMetricKeyLimit() {
+	// A group whose keys come from clients (a Host header, a tenant) sees
+	// new keys without end. The metrics give a key value of their own to
+	// the first keys of a name only, for good, and report the others as
+	// _OTHER; spans keep every key. Here the limit is 2 and the hooks are
+	// driven by hand, as a group's breakers would drive them. (The first
+	// key past the limit is reported once through otel.Handle.)
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	hooks := otelbridge.Hooks(otelbridge.WithMeterProvider(mp), otelbridge.WithMetricKeyLimit(2))
+	for _, host := range []string{"a.example", "b.example", "c.example", "d.example", "a.example"} {
+		ctx := hooks.CallStart(context.Background(), sdk.CallStart{Name: "hosts", Key: host, State: sdk.StateClosed})
+		hooks.CallEnd(ctx, sdk.CallEnd{Name: "hosts", Key: host, State: sdk.StateClosed, Outcome: sdk.OutcomeSuccess})
+	}
+
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		panic(err)
+	}
+	var lines []string
+	for _, m := range rm.ScopeMetrics[0].Metrics {
+		if m.Name == otelbridge.CallsMetric {
+			for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
+				key, _ := dp.Attributes.Value(otelbridge.KeyKey)
+				lines = append(lines, fmt.Sprintf("%s %d", key.AsString(), dp.Value))
+			}
+		}
+	}
+	slices.Sort(lines)
+	fmt.Println(strings.Join(lines, "\n"))
+	// Output:
+	// _OTHER 2
+	// a.example 2
+	// b.example 1
+}

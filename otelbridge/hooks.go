@@ -81,12 +81,14 @@ type bridge struct {
 	regsMu sync.Mutex
 	regs   []*regEntry
 
-	// mu guards series, unreferenced, nregs, the refs counts and callback.
+	// mu guards series, metricKeys, unreferenced, nregs, the refs counts
+	// and callback.
 	mu           sync.Mutex
 	series       map[telKey]*series
-	unreferenced int                 // entries of tels without a registration
-	nregs        int                 // len(regs), for the callback's registration
-	callback     metric.Registration // of the observe callback, while regs is not empty
+	metricKeys   map[string]*metricKeys // by breaker name
+	unreferenced int                    // entries of tels without a registration
+	nregs        int                    // len(regs), for the callback's registration
+	callback     metric.Registration    // of the observe callback, while regs is not empty
 }
 
 // durationBuckets are the bucket boundaries advised for
@@ -95,7 +97,7 @@ type bridge struct {
 var durationBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10}
 
 func newBridge(cfg config) *bridge {
-	b := &bridge{cfg: cfg, series: map[telKey]*series{}}
+	b := &bridge{cfg: cfg, series: map[telKey]*series{}, metricKeys: map[string]*metricKeys{}}
 	b.tracer = cfg.tracerProvider.Tracer(ScopeName, trace.WithInstrumentationVersion(Version))
 	switch tp := cfg.tracerProvider.(type) {
 	case tracenoop.TracerProvider, *tracenoop.TracerProvider:

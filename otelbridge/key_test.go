@@ -183,10 +183,10 @@ func TestGroupKeysAllocateNothingPerCall(t *testing.T) {
 func TestManyUnregisteredBreakers(t *testing.T) {
 	// Hooks driven by hand for more identities than the bridge keeps
 	// without a registration: every call is still counted under its own
-	// name and key.
+	// name and key (with a metric key limit above their number).
 	tel := testutil.NewTelemetry(t)
-	h := newHooks(tel)
 	const n = 1100
+	h := newHooks(tel, otelbridge.WithMetricKeyLimit(n))
 	for i := range n {
 		keyedCall(h, fmt.Sprint(i), sdk.StateClosed, sdk.CallEnd{Outcome: sdk.OutcomeSuccess})
 	}

@@ -75,8 +75,11 @@ func (b *bridge) telLocked(k telKey, registering bool) (*breakerTel, bool) {
 // seriesLocked returns the series of the breaker identity k, counting one
 // more user of it.
 func (b *bridge) seriesLocked(k telKey) *series {
-	if !b.cfg.keyOnMetrics {
+	switch {
+	case !b.cfg.keyOnMetrics:
 		k.key = ""
+	case k.key != "":
+		k.key = b.metricKeyLocked(k.name, k.key)
 	}
 	s, ok := b.series[k]
 	if !ok {

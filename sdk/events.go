@@ -76,9 +76,14 @@ const (
 	ReasonReopened
 	// ReasonManual: Reset, Disable, MetricsOnly or ForceOpen was called.
 	ReasonManual
+	// ReasonHalfOpenTimeout: every half-open slot was held by probes that
+	// did not report for the breaker's half-open timeout; they counted as
+	// failures and the breaker re-opened.
+	ReasonHalfOpenTimeout
 )
 
-// String returns "tripped", "retry", "recovered", "reopened" or "manual".
+// String returns "tripped", "retry", "recovered", "reopened", "manual" or
+// "half_open_timeout".
 func (r Reason) String() string {
 	switch r {
 	case ReasonTripped:
@@ -91,6 +96,8 @@ func (r Reason) String() string {
 		return "reopened"
 	case ReasonManual:
 		return "manual"
+	case ReasonHalfOpenTimeout:
+		return "half_open_timeout"
 	}
 	return "unknown"
 }

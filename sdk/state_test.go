@@ -43,7 +43,7 @@ func TestVocabularyStrings(t *testing.T) {
 		[]string{sdk.OutcomeSuccess.String(), sdk.OutcomeError.String(), sdk.OutcomeRejected.String(), sdk.Outcome(9).String()})
 	assert.Equal(t, []string{"", "counted", "ignored"},
 		[]string{sdk.DecisionNone.String(), sdk.DecisionCounted.String(), sdk.DecisionIgnored.String()})
-	assert.Equal(t, []string{"tripped", "retry", "recovered", "reopened", "manual", "unknown"},
+	assert.Equal(t, []string{"tripped", "retry", "recovered", "reopened", "manual", "half_open_timeout", "unknown"},
 		[]string{sdk.ReasonTripped.String(), sdk.ReasonRetry.String(), sdk.ReasonRecovered.String(),
-			sdk.ReasonReopened.String(), sdk.ReasonManual.String(), sdk.Reason(42).String()})
+			sdk.ReasonReopened.String(), sdk.ReasonManual.String(), sdk.ReasonHalfOpenTimeout.String(), sdk.Reason(42).String()})
 }

@@ -15,7 +15,7 @@ const want = `check inventory -> SERVING (breaker closed)
   circuit_breaker inventory [circuit_breaker.outcome=success]
     └─ grpc.health.v1.Health/Check [rpc.response.status_code=OK]
 check catalog   -> NotFound: unknown service (breaker closed)
-  circuit_breaker inventory [circuit_breaker.outcome=error circuit_breaker.decision=ignored circuit_breaker.rule=grpc_failure error.type=NOT_FOUND]
+  circuit_breaker inventory [circuit_breaker.outcome=error circuit_breaker.decision=ignored error.type=NOT_FOUND]
     └─ grpc.health.v1.Health/Check [rpc.response.status_code=NOT_FOUND]
 -- the server sheds load (its breaker is forced open)
 check inventory -> Unavailable: circuit breaker is forced open (breaker closed)

@@ -13,7 +13,7 @@ import (
 // lock; forced-open ones refuse every call, and open ones refuse without a
 // lock until the retry policy could let one through. The first call the
 // retry policy lets through moves the breaker to half-open and is its first
-// probe. While half-open, at most settings.maxHalfOpen probes run at once,
+// probe if the permit admits it ([AdmitFirst] always does). While half-open, at most settings.maxHalfOpen probes run at once,
 // each admitted by the Permit.
 //
 // The half-open slots belong to one half-open period (one generation of
@@ -55,6 +55,9 @@ type ticket struct {
 // guards them.
 type slots struct {
 	taken int
+	// lastAt is when a slot was last taken, kept for the half-open
+	// timeout (settings.halfOpenTO > 0).
+	lastAt time.Time
 	// freed is closed, and set to nil, when a slot frees or the period
 	// ends; nil while nobody waits.
 	freed chan struct{}
@@ -133,7 +136,8 @@ func (b *Breaker) acquire(ctx context.Context, t *ticket) error {
 
 // retry asks the retry policy of the open breaker whose stateGen was sg.
 // If the policy agrees, the call moves the breaker to half-open and, if
-// the permit admits it, is its first probe. again reports that the state
+// the permit admits it (an AdmitFirst permit always does), is its first
+// probe. again reports that the state
 // changed meanwhile: the caller looks again.
 func (b *Breaker) retry(sg uint64, now time.Time, t *ticket) (again bool, err error) {
 	b.mu.Lock()
@@ -157,7 +161,7 @@ func (b *Breaker) retry(sg uint64, now time.Time, t *ticket) (again bool, err er
 		t.seq = seq
 	}
 	t.sg, t.state = b.stateGen.Load(), sdk.StateHalfOpen
-	if !b.permitLocked(0) {
+	if !b.s.permit.first && !b.permitLocked(0) {
 		b.mu.Unlock()
 		return false, b.refusal(sdk.StateHalfOpen)
 	}
@@ -165,7 +169,7 @@ func (b *Breaker) retry(sg uint64, now time.Time, t *ticket) (again bool, err er
 	if b.s.hooks.any() {
 		t.slotLater = true // see takeSlotLater
 	} else {
-		b.halfOpen.taken++
+		b.takeLocked(now)
 	}
 	b.mu.Unlock()
 	return false, nil
@@ -187,6 +191,22 @@ func (b *Breaker) probe(sg uint64, t *ticket) (again bool, wait chan struct{}, e
 		return true, nil, nil
 	}
 	if b.halfOpen.taken >= b.s.maxHalfOpen {
+		if b.s.halfOpenTO > 0 {
+			if now.IsZero() {
+				now = time.Now()
+			}
+			if expired, seq := b.expireLocked(now, nil); expired {
+				// This call is refused by the breaker it re-opened; the
+				// transition goes to the hooks with its context, as the
+				// one a call makes on admission.
+				t.sg, t.state = b.stateGen.Load(), sdk.StateOpen
+				if seq != 0 {
+					t.seq = seq
+				}
+				b.mu.Unlock()
+				return false, nil, NotPermittedError{b.openErr.Load()}
+			}
+		}
 		if b.s.halfOpenWait == 0 {
 			b.mu.Unlock()
 			return false, nil, b.refusal(sdk.StateHalfOpen)
@@ -203,10 +223,42 @@ func (b *Breaker) probe(sg uint64, t *ticket) (again bool, wait chan struct{}, e
 		b.mu.Unlock()
 		return false, nil, b.refusal(sdk.StateHalfOpen)
 	}
-	b.halfOpen.taken++
+	b.takeLocked(now)
 	b.mu.Unlock()
 	t.record, t.slot = true, true
 	return false, nil, nil
+}
+
+// takeLocked takes a half-open slot at now (zero if the clock was not
+// read) and, when the half-open timeout is on, notes when.
+func (b *Breaker) takeLocked(now time.Time) {
+	b.halfOpen.taken++
+	if b.s.halfOpenTO > 0 {
+		if now.IsZero() {
+			now = time.Now()
+		}
+		b.halfOpen.lastAt = now
+	}
+}
+
+// expireLocked ends a half-open period that is stuck: the breaker is
+// half-open, the half-open timeout is on, every slot is taken and none was
+// taken for the timeout. The probes that hold the slots are recorded as
+// counted failures (their own outcomes, when they come, are stale) and the
+// breaker re-opens with reason ReasonHalfOpenTimeout, queued for the hooks
+// with ctx (nil: not ready, see transitionLocked). It returns whether it
+// did, and the delivery's sequence number. b.mu is held.
+func (b *Breaker) expireLocked(now time.Time, ctx context.Context) (expired bool, seq uint64) {
+	d := b.s.halfOpenTO
+	n := b.halfOpen.taken
+	if d <= 0 || b.state() != sdk.StateHalfOpen || n < b.s.maxHalfOpen || now.Sub(b.halfOpen.lastAt) < d {
+		return false, 0
+	}
+	for range n {
+		b.win.add(record{}, now)
+	}
+	b.streak = max(b.streak, 0) + n
+	return true, b.transitionLocked(sdk.StateOpen, sdk.ReasonHalfOpenTimeout, now, ctx)
 }
 
 // takeSlotLater takes the half-open slot of the call that moved the
@@ -227,7 +279,7 @@ func (b *Breaker) takeSlotLater(ctx context.Context, t *ticket) error {
 			return b.refusal(sdk.StateHalfOpen)
 		}
 		if b.halfOpen.taken < b.s.maxHalfOpen {
-			b.halfOpen.taken++
+			b.takeLocked(time.Time{})
 			b.mu.Unlock()
 			return nil
 		}

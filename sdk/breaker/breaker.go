@@ -78,9 +78,10 @@ type settings struct {
 	hooks        hookSet
 	maxHalfOpen  int
 	halfOpenWait time.Duration
-	needDur      bool // measure call durations (trippers, hooks or failure durations need them)
-	userCode     bool // user funcs run under mu (TripperFunc, RetryFunc, PermitFunc, WithRand)
-	failDur      bool // record failures with their duration
+	halfOpenTO   time.Duration // WithHalfOpenTimeout; 0: off
+	needDur      bool          // measure call durations (trippers, hooks or failure durations need them)
+	userCode     bool          // user funcs run under mu (TripperFunc, RetryFunc, PermitFunc, WithRand)
+	failDur      bool          // record failures with their duration
 	register     []func(sdk.Registration) func()
 }
 
@@ -108,6 +109,7 @@ func newSettings(cfg *config) *settings {
 		hooks:        newHookSet(cfg.hooks),
 		maxHalfOpen:  cfg.maxHalfOpen,
 		halfOpenWait: cfg.halfOpenWait,
+		halfOpenTO:   cfg.halfOpenTimeout,
 		failDur:      cfg.failDurations,
 	}
 	for _, h := range cfg.hooks {
@@ -126,10 +128,15 @@ func newSettings(cfg *config) *settings {
 // New builds a breaker named name (used in errors, logs and telemetry; keep
 // it a static, low-cardinality identifier such as "payments-api").
 //
-// Without options the breaker uses fluxgate's defaults: CountWindow(100),
-// tracker.All(), MinRequests(100).And(FailureRate(0.5)), Cooldown(60s, 0),
-// RampUp(0.1, 1.0, 60s), 10 half-open calls at once, and callers that find
-// every half-open slot taken wait at most 1s for one (WithHalfOpenWait).
+// Without options the breaker uses the package's defaults (see the package
+// documentation): CountWindow(100), tracker.All(),
+// Closed().And(MinRequests(20).And(FailureRate(0.5))).Or(SuccessesToClose(5)),
+// Cooldown(60s, 0), AdmitFirst(RampUp(0.1, 1.0, 60s)), 10 half-open calls
+// at once, callers that find every half-open slot taken wait at most 1s for
+// one (WithHalfOpenWait), and a half-open breaker whose slots are all held
+// by probes that do not report re-opens after 1 minute
+// (WithHalfOpenTimeout). WithFluxgateDefaults gives fluxgate's defaults
+// instead.
 //
 // New validates the whole configuration and returns a *ConfigError that
 // lists every invalid part.
@@ -173,6 +180,9 @@ func buildConfig(name string, opts []Option) (*config, error) {
 	if cfg.halfOpenWait < 0 {
 		errs = append(errs, fmt.Errorf("WithHalfOpenWait(%s): must not be negative", cfg.halfOpenWait))
 	}
+	if cfg.halfOpenTimeout < 0 {
+		errs = append(errs, fmt.Errorf("WithHalfOpenTimeout(%s): must not be negative", cfg.halfOpenTimeout))
+	}
 	if cfg.tripper.n != nil {
 		cfg.thresholds = cfg.tripper.slowThresholds()
 		if len(cfg.thresholds) > 255 {
@@ -211,7 +221,7 @@ func newBreaker(name, key string, cfg *config) *Breaker {
 	b.timedWindow = b.win.timed()
 	b.stateGen.Store(uint64(sdk.StateClosed))
 	for _, f := range s.register {
-		if un := safeRegister(f, sdk.Registration{Name: name, Key: key, State: b.State, Window: b.windowSnapshot}); un != nil {
+		if un := safeRegister(f, sdk.Registration{Name: name, Key: key, State: b.state, Window: b.windowSnapshot}); un != nil {
 			b.unregister = append(b.unregister, un)
 		}
 	}
@@ -266,7 +276,26 @@ func (b *Breaker) Key() string { return b.key }
 
 // State returns the current state. An open breaker whose retry delay has
 // passed still reports StateOpen until the next call moves it to half-open.
-func (b *Breaker) State() sdk.State { return sdk.State(b.stateGen.Load() & 0xff) }
+// A half-open breaker whose half-open timeout has passed with every slot
+// held (see WithHalfOpenTimeout) re-opens now, and State reports
+// StateOpen.
+func (b *Breaker) State() sdk.State {
+	st := b.state()
+	if st == sdk.StateHalfOpen && b.s != nil && b.s.halfOpenTO > 0 {
+		now := time.Now()
+		b.mu.Lock()
+		if expired, _ := b.expireLocked(now, context.Background()); expired {
+			b.deliverLocked()
+		} else {
+			b.mu.Unlock()
+		}
+		st = b.state()
+	}
+	return st
+}
+
+// state is the current state, read without moving the breaker.
+func (b *Breaker) state() sdk.State { return sdk.State(b.stateGen.Load() & 0xff) }
 
 // Info is a snapshot of a breaker, returned by Breaker.Info.
 type Info struct {
@@ -285,23 +314,30 @@ type Info struct {
 	Metric Metric
 }
 
-// Info returns a consistent snapshot of the breaker.
+// Info returns a consistent snapshot of the breaker. Like State, it first
+// re-opens a half-open breaker whose half-open timeout has passed.
 func (b *Breaker) Info() Info {
 	b.mustBeBuilt()
 	var now time.Time
-	if b.timedWindow {
+	if b.timedWindow || b.s.halfOpenTO > 0 {
 		now = time.Now()
 	}
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	return Info{
+	expired, _ := b.expireLocked(now, context.Background())
+	info := Info{
 		Name:                b.name,
-		State:               b.State(),
+		State:               b.state(),
 		ChangedAt:           b.changedAt,
 		Reopens:             b.reopens,
 		ConsecutiveFailures: max(b.streak, 0),
 		Metric:              b.win.metric(now).clone(),
 	}
+	if expired {
+		b.deliverLocked()
+	} else {
+		b.mu.Unlock()
+	}
+	return info
 }
 
 // Close calls the unregister funcs returned by the Register hooks (for

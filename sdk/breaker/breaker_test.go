@@ -353,14 +353,52 @@ func TestDefaultWindowKeeps100Calls(t *testing.T) {
 	assert.Equal(t, 100, b.Info().Metric.TotalCount)
 }
 
-func TestDefaultTripperNeeds100Calls(t *testing.T) {
-	b := mustNew(t)
+// fluxgate's default tripper, MinRequests(100).And(FailureRate(0.5)),
+// needs 100 calls in the window.
+func TestFluxgateDefaultTripperNeeds100Calls(t *testing.T) {
+	b := mustNew(t, breaker.WithFluxgateDefaults())
 	for range 99 {
 		_, _ = call(b, failing)
 	}
 	assert.Equal(t, sdk.StateClosed, b.State())
 	_, _ = call(b, failing)
 	assert.Equal(t, sdk.StateOpen, b.State())
+}
+
+// The default tripper opens on a 50% failure rate once the window holds at
+// least 20 calls.
+func TestDefaultTripperNeeds20Calls(t *testing.T) {
+	b := mustNew(t)
+	for range 19 {
+		_, _ = call(b, failing)
+	}
+	assert.Equal(t, sdk.StateClosed, b.State(), "19 calls are too few")
+	_, _ = call(b, failing)
+	assert.Equal(t, sdk.StateOpen, b.State(), "20 failed calls of 20")
+
+	b = mustNew(t)
+	for range 10 {
+		_, _ = call(b, double(1))
+	}
+	for range 9 {
+		_, _ = call(b, failing)
+	}
+	assert.Equal(t, sdk.StateClosed, b.State(), "9 of 19 failed")
+	_, _ = call(b, failing)
+	assert.Equal(t, sdk.StateOpen, b.State(), "10 of 20 failed: >= 0.5")
+
+	b = mustNew(t)
+	for range 100 {
+		_, _ = call(b, double(1))
+	}
+	for range 10 {
+		_, _ = call(b, failing)
+	}
+	assert.Equal(t, sdk.StateClosed, b.State(), "a burst of 10 failures among the last 100 calls is a 10% rate")
+	for range 40 {
+		_, _ = call(b, failing)
+	}
+	assert.Equal(t, sdk.StateOpen, b.State(), "50 failures among the last 100 calls")
 }
 
 func TestDefaultTripperAtHalfFailures(t *testing.T) {

@@ -19,14 +19,19 @@
 //   - closed: every call runs; when the tripper trips, the breaker opens.
 //   - open: calls are refused with a [NotPermittedError] until the [Retry]
 //     policy ([Cooldown], [Backoff], ...) lets one through; that call moves
-//     the breaker to half-open and runs as a probe. There is no timer: the
-//     move happens on the next call.
+//     the breaker to half-open. With the default permit, an [AdmitFirst]
+//     permit, it always runs as the first probe; with a plain permit
+//     ([RampUp], [Random], [All], [PermitFunc]) it runs only if the permit
+//     admits it, and is otherwise refused, the breaker staying half-open.
+//     There is no timer: the move happens on the next call.
 //   - half_open: at most [WithMaxHalfOpenCalls] probes of one half-open
 //     period run at once (others wait at most [WithHalfOpenWait] for a slot,
 //     and any transition sends them on by the new state), each admitted by
-//     the [Permit] ([RampUp], [Random], [All], ...). The first successful
-//     probe after which the tripper is false closes the breaker; a counted
-//     probe failure after which the tripper is true re-opens it.
+//     the [Permit]. The first successful probe after which the tripper is
+//     false closes the breaker; a counted probe failure after which the
+//     tripper is true re-opens it. If every slot is held by probes that do
+//     not report and none was taken for [WithHalfOpenTimeout], the holders
+//     count as failures and the breaker re-opens.
 //   - metrics_only: every call runs and is recorded; the breaker never trips.
 //   - disabled: every call runs; nothing is recorded.
 //   - forced_open: every call is refused.
@@ -39,31 +44,44 @@
 //
 // # Defaults
 //
-// [New] without options gives fluxgate's defaults: CountWindow(100),
-// tracker.All(), MinRequests(100).And(FailureRate(0.5)),
-// Cooldown(60*time.Second, 0), RampUp(0.1, 1.0, 60*time.Second) and 10
-// half-open calls at once (see [CountWindow], [tracker.All],
-// [MinRequests], [FailureRate], [Cooldown], [RampUp] and
-// [WithMaxHalfOpenCalls]).
+// [New] and [NewGroup] without options give:
 //
-// # The half-open trap
+//   - window CountWindow(100) and tracker tracker.All();
+//   - tripper Closed().And(MinRequests(20).And(FailureRate(0.5))).Or(SuccessesToClose(5)):
+//     while closed, the breaker opens when at least half of the last 100
+//     calls failed, once 20 were recorded (fewer reacts to noise; 100, as
+//     in fluxgate and resilience4j, waits too long for a service that makes
+//     a few calls a second); while half-open, it re-opens on the first
+//     counted failed probe and closes after 5 successful probes in a row
+//     (gobreaker and failsafe-go close on a success threshold, resilience4j
+//     lets 10 probes decide);
+//   - retry Cooldown(60*time.Second, 0);
+//   - permit AdmitFirst(RampUp(0.1, 1.0, 60*time.Second)): the call that
+//     ends the cooldown always runs as a probe, later ones are admitted
+//     with a probability that ramps from 0.1 to 1 over a minute;
+//   - 10 half-open calls at once, callers waiting at most 1s for a slot
+//     ([WithHalfOpenWait]), and a half-open timeout of 1 minute
+//     ([DefaultHalfOpenTimeout]).
 //
-// In half-open the tripper is evaluated on the half-open window, which the
-// transition emptied. With the default tripper, MinRequests(100) is not
-// met there for the first 99 probes, so the tripper is false: one
-// successful probe closes the breaker even after 30 failed ones, and
-// re-opening it takes 100 failed probes in a row. This is fluxgate's
-// behaviour, kept for parity, but rarely what a service wants. Limit the
-// closed-state rule with [Closed] and decide half-open with
-// [SuccessesToClose], which closes after n successes in a row and re-opens
-// on the first counted failure:
+// They differ from fluxgate's, MinRequests(100).And(FailureRate(0.5)) and
+// a plain RampUp, so that a breaker behaves as gobreaker, failsafe-go and
+// resilience4j users expect: with fluxgate's, the first call after a
+// cooldown is admitted only one time in ten, and half-open falls into the
+// trap below. [WithFluxgateDefaults] gives fluxgate's components in one
+// option (options after it override it).
 //
-//	breaker.WithTripper(breaker.Closed().And(breaker.MinRequests(20).And(breaker.FailureRate(0.5))).
-//		Or(breaker.SuccessesToClose(5)))
+// # The half-open trap (fluxgate's components)
 //
-// [HalfOpened] and [Tripper.Not] build other half-open rules; a
-// [TripperFunc] sees [CallContext.ConsecutiveSuccesses] and
-// [CallContext.ConsecutiveFailures].
+// A tripper is evaluated in half-open on the half-open window, which the
+// transition emptied. With fluxgate's default tripper,
+// MinRequests(100).And(FailureRate(0.5)) (set by [WithFluxgateDefaults] or
+// explicitly), MinRequests is not met there for 99 probes: one successful
+// probe closes the breaker even after 30 failed ones, and re-opening takes
+// 100 failed probes in a row. This is fluxgate's behaviour, kept for
+// parity. To avoid it with your own closed-state rule, limit that rule with
+// [Closed] and add [SuccessesToClose], as the default tripper does;
+// [HalfOpened], [Tripper.Not] and a [TripperFunc] (which sees
+// [CallContext.ConsecutiveSuccesses]) build other half-open rules.
 //
 // # Two-step calls and per-key breakers
 //
@@ -76,8 +94,9 @@
 // one breaker per key (host, tenant, route), built on first [Group.Get].
 // It is bounded by [WithMaxKeys] and [WithIdleTimeout], and never evicts a
 // breaker that protects something: only closed or disabled breakers with
-// no call in flight and no counted failure in their window go, and an
-// evicted breaker is closed ([Breaker.Close]). At the key limit with
+// no call in flight go, and those with a counted failure in their window
+// only once their key has gone the idle time without a Get; an evicted
+// breaker is closed ([Breaker.Close]). At the key limit with
 // nothing evictable, new keys share one overflow breaker ([OverflowKey]).
 // A hit takes no lock and allocates nothing.
 //
@@ -121,8 +140,13 @@
 //
 // Stale TimeWindow buckets expire on read as well as on record (buckets
 // are keyed by Unix second, as in fluxgate); durations are [time.Duration]
-// sums, without float drift; the half-open concurrency limit applies to
+// sums, without float drift (retry delays with jitter or [Backoff] are
+// still computed and compared in float64 seconds, as fluxgate does, so
+// that ties are decided the same way); the half-open concurrency limit applies to
 // every breaker; breakers have names; the rejection error carries the
-// breaker's name, state and retry time. [SuccessesToClose], [Tripper.Not]
-// and [CallContext.ConsecutiveSuccesses] have no fluxgate counterpart.
+// breaker's name, state and retry time; the defaults differ (see
+// Defaults); a half-open period stuck on probes that never report ends
+// after [WithHalfOpenTimeout]. [SuccessesToClose], [Tripper.Not],
+// [AdmitFirst] and [CallContext.ConsecutiveSuccesses] have no fluxgate
+// counterpart.
 package breaker

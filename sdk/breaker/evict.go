@@ -8,9 +8,10 @@ import (
 
 // evictable reports whether a Group may drop b without losing protection:
 // b is closed or disabled, has no call in flight (counted only for breakers
-// built with countInFlight) and its window holds no counted failure.
-func (b *Breaker) evictable() bool {
-	switch b.State() {
+// built with countInFlight) and, unless anyWindow (the key has been idle
+// long enough, see Group), its window holds no counted failure.
+func (b *Breaker) evictable(anyWindow bool) bool {
+	switch b.state() {
 	case sdk.StateClosed, sdk.StateDisabled:
 	default:
 		return false
@@ -18,13 +19,17 @@ func (b *Breaker) evictable() bool {
 	if b.inFlight.Load() != 0 {
 		return false
 	}
+	if anyWindow {
+		st := b.state()
+		return st == sdk.StateClosed || st == sdk.StateDisabled
+	}
 	var now time.Time
 	if b.timedWindow {
 		now = time.Now()
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	st := b.State()
+	st := b.state()
 	if st != sdk.StateClosed && st != sdk.StateDisabled {
 		return false
 	}

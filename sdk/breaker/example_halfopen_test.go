@@ -31,3 +31,23 @@ func ExampleWithHalfOpenWait() {
 	// circuit breaker is half-open, not executing true
 	// closed
 }
+
+// The call that ends the cooldown is always a probe under AdmitFirst; under
+// the plain permit it is admitted only if the permit says yes.
+func ExampleAdmitFirst() {
+	ctx := context.Background()
+	never := breaker.Random(0) // admits no probe: only AdmitFirst lets one through
+	for _, p := range []breaker.Permit{never, breaker.AdmitFirst(never)} {
+		b, _ := breaker.New("inventory",
+			breaker.WithTripper(breaker.FailureStreak(1)),
+			breaker.WithRetry(breaker.Always()), // no cooldown, to keep the example short
+			breaker.WithPermit(p),
+		)
+		_ = b.Do(ctx, func(context.Context) error { return errors.New("down") }) // closed -> open
+		err := b.Do(ctx, func(context.Context) error { return nil })             // open -> half_open (-> closed if it ran)
+		fmt.Printf("%s: %v, %s\n", p, err, b.State())
+	}
+	// Output:
+	// Random(0): circuit breaker is half-open, not executing, half_open
+	// AdmitFirst(Random(0)): <nil>, closed
+}

@@ -14,7 +14,7 @@ import (
 	"github.com/fluxgate/fluxgate/sdk/tracker"
 )
 
-// A breaker with fluxgate's defaults protects a call.
+// A breaker with the package's defaults protects a call.
 func Example() {
 	b, err := breaker.New("inventory")
 	if err != nil {

@@ -40,8 +40,10 @@ var ErrGroupFull = errors.New("breaker: group is at its key limit with no evicta
 //
 // A Group holds at most [WithMaxKeys] keys and forgets keys that go unused,
 // but never a breaker that protects something: an entry is evictable only
-// while its breaker is closed or disabled, has no call in flight and its
-// window holds no counted failure. Open, half-open, forced-open and
+// while its breaker is closed or disabled, has no call in flight, and
+// either its window holds no counted failure or the entry has gone the
+// idle time ([WithIdleTimeout]; [DefaultIdleTimeout] when idle eviction is
+// off) without a Get. Open, half-open, forced-open and
 // metrics-only breakers are never evicted (their protection, or an
 // operator's command, would be lost). An evicted breaker is closed
 // ([Breaker.Close]), so its
@@ -64,8 +66,16 @@ var ErrGroupFull = errors.New("breaker: group is at its key limit with no evicta
 //     of entries per Get.
 //
 // With [CountWindow], a counted failure stays in the window until enough
-// calls push it out, so a key whose last calls failed stays until then;
-// with [TimeWindow], failures age out with time.
+// calls push it out. A closed key with failures in its window is kept
+// while it is in use, since the failures may soon open it, but a closed
+// breaker protects nothing: once its key has gone the idle time without a
+// Get it is evictable like a clean one. Otherwise a client that chooses
+// keys (a Host, a tenant header) and causes one counted failure per key
+// would fill the group for good, and every new key would share the
+// overflow breaker; with the rule, legitimate keys get breakers of their
+// own again between one and about two idle times after the attacker's last
+// Get of each key (a sweep must see the key idle). With [TimeWindow],
+// failures also age out with time.
 //
 // The group tracks use by Get, not by calls: get the breaker for each call
 // rather than keeping it. A breaker kept past its eviction keeps working

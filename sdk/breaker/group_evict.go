@@ -40,7 +40,7 @@ func (g *Group) sweepIdleLocked(now time.Duration, victims []*Breaker) []*Breake
 		if _, used := e.secondChance(now); used {
 			continue
 		}
-		if now-e.idleSince >= g.idle && g.evictLocked(t, e) {
+		if now-e.idleSince >= g.idle && g.evictLocked(t, e, now) {
 			victims = append(victims, e.b)
 		}
 	}
@@ -69,7 +69,7 @@ func (g *Group) evictOneLocked(now time.Duration, victims []*Breaker) []*Breaker
 		if marked, _ := e.secondChance(now); marked {
 			continue
 		}
-		if g.evictLocked(t, e) {
+		if g.evictLocked(t, e, now) {
 			g.starved = false
 			return append(victims, e.b)
 		}
@@ -78,13 +78,14 @@ func (g *Group) evictOneLocked(now time.Duration, victims []*Breaker) []*Breaker
 	return victims
 }
 
-// evictLocked evicts e from t if its breaker is evictable, no manual
-// command of the group is running on it, and no Get marked it used since
-// it was looked at: the mark and the eviction are decided by one
+// evictLocked evicts e from t if its breaker is evictable at now, no
+// manual command of the group is running on it, and no Get marked it used
+// since it was looked at: the mark and the eviction are decided by one
 // compare-and-swap, so a Get either sees the entry dead (and builds a new
-// breaker under the lock) or keeps it alive.
-func (g *Group) evictLocked(t *keyTable, e *entry) bool {
-	if e.pins > 0 || !e.b.evictable() || !e.flags.CompareAndSwap(0, entryDead) {
+// breaker under the lock) or keeps it alive. An entry idle for at least
+// failureIdle is evictable whatever its window holds.
+func (g *Group) evictLocked(t *keyTable, e *entry, now time.Duration) bool {
+	if e.pins > 0 || !e.b.evictable(now-e.idleSince >= g.failureIdle()) || !e.flags.CompareAndSwap(0, entryDead) {
 		return false
 	}
 	if g.evictHook != nil {
@@ -94,6 +95,16 @@ func (g *Group) evictLocked(t *keyTable, e *entry) bool {
 	g.live--
 	g.tombs++
 	return true
+}
+
+// failureIdle is how long a closed entry whose window holds a counted
+// failure must go without a Get before it is evictable: the idle time, or
+// DefaultIdleTimeout when idle eviction is off.
+func (g *Group) failureIdle() time.Duration {
+	if g.idle > 0 {
+		return g.idle
+	}
+	return DefaultIdleTimeout
 }
 
 // insertLocked adds e, rebuilding the table first if it would be more than

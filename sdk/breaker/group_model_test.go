@@ -19,7 +19,10 @@ import (
 // key or all keys. The breakers use CountWindow(3) and FailureStreak(2) and
 // stay open for an hour once open, so the model knows exactly which keys
 // are evictable; which evictable key the clock hand picks is the group's
-// choice, and the model checks that it was evictable.
+// choice, and the model checks that it was evictable. The group has no idle
+// timeout and a run lasts far less than DefaultIdleTimeout, so a closed key
+// with a failure in its window is never idle long enough to be evictable
+// here (TestGroupAttackerPinnedKeysAgeOut covers that rule).
 
 // mdlKey is the model of one breaker of the group.
 type mdlKey struct {

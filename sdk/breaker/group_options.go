@@ -56,9 +56,12 @@ func WithMaxKeys(n int) Option {
 
 // WithIdleTimeout sets how long an entry of a [Group] must go without a Get
 // before it may be evicted (and only if it is evictable, see Group); d must
-// not be negative. Zero turns idle eviction off: entries are then evicted
-// only to make room at the key limit. Default: [DefaultIdleTimeout] (5
-// minutes).
+// not be negative. It is also how long a closed entry whose window holds a
+// counted failure must go without a Get before it is evictable at all.
+// Zero turns idle eviction off: entries are then evicted only to make room
+// at the key limit, and a closed entry with failures becomes evictable
+// after [DefaultIdleTimeout] without a Get. Default: [DefaultIdleTimeout]
+// (5 minutes).
 //
 // WithIdleTimeout is an option of [NewGroup] only: [New] reports it as an
 // invalid configuration.

@@ -16,7 +16,11 @@ package breaker_test
 // WithHalfOpenWait, or refused at once with a zero wait) and go on by the
 // new state as soon as any transition happens, manual commands while a
 // caller waits, and hooks that call back into the breaker, panic, or end
-// the caller's goroutine with runtime.Goexit. Transitions must reach the
+// the caller's goroutine with runtime.Goexit, and the half-open timeout
+// (WithHalfOpenTimeout: every slot held by probes that do not report, none
+// taken for the timeout; the holders count as failures and the breaker
+// re-opens, checked lazily by State, Info and a call that finds every slot
+// taken). Transitions must reach the
 // hooks in the order they happened; every call, including one whose
 // goroutine a hook ended, must get one CallStart and one CallEnd.
 //
@@ -295,8 +299,9 @@ func (r mdlRetry) delay(reopens int) time.Duration {
 }
 
 // ready is "elapsed >= delay × (1 + U(-j, +j))", jitter re-sampled on every
-// evaluation, in fluxgate's order delay × (1 + (-j + 2j·u)); below the
-// band's lower edge, delay × (1 - j), no draw can admit and none is made.
+// evaluation, in fluxgate's order delay × (1 + (-j + 2j·u)) and in
+// fluxgate's unit, float64 seconds; below the band's lower edge,
+// delay × (1 - j), no draw can admit and none is made.
 func (r mdlRetry) ready(openFor time.Duration, reopens int, rnd func() float64) bool {
 	switch r.kind {
 	case mrAlways:
@@ -308,10 +313,11 @@ func (r mdlRetry) ready(openFor time.Duration, reopens int, rnd func() float64) 
 	}
 	d := r.delay(reopens)
 	if r.jitterOn {
-		if float64(openFor) < float64(d)*(1-r.jitter) {
+		elapsed, delay := float64(openFor)/1e9, float64(d)/1e9
+		if elapsed < delay*(1-r.jitter) {
 			return false
 		}
-		return float64(openFor) >= float64(d)*float64(1+float64(-r.jitter+float64(2*r.jitter*rnd())))
+		return elapsed >= delay*float64(1+float64(-r.jitter+float64(2*r.jitter*rnd())))
 	}
 	return openFor >= d
 }
@@ -655,6 +661,7 @@ type mdlConfig struct {
 	callHooks   bool
 	hookFaults  bool          // hooks that call back into the breaker, panic, or Goexit
 	wait        time.Duration // WithHalfOpenWait
+	timeout     time.Duration // WithHalfOpenTimeout; 0: off
 	measure     bool
 	thresholds  []time.Duration
 }
@@ -684,6 +691,7 @@ type mdl struct {
 	recs      []mdlRec // recorded since the last transition
 	retryAt   time.Time
 	slots     int
+	slotAt    time.Time // when a half-open slot was last taken
 	waiter    *mdlCall
 	calls     []*mdlCall
 	trans     []string
@@ -703,6 +711,12 @@ func genMdlConfig(t *rapid.T) mdlConfig {
 		wait:        rapid.SampledFrom([]time.Duration{0, time.Second, 3 * time.Second, time.Hour}).Draw(t, "halfOpenWait"),
 	}
 	c.hookFaults = c.callHooks && rapid.Bool().Draw(t, "hookFaults")
+	if !c.hookFaults {
+		// Faulty hooks call State and Info at times the model does not
+		// follow (a waiter's CallEnd in the middle of a sleep), and State
+		// may end a stuck half-open period: no timeout with them.
+		c.timeout = rapid.SampledFrom([]time.Duration{0, 2 * time.Second, 10 * time.Second, time.Minute}).Draw(t, "halfOpenTimeout")
+	}
 	if c.timeWindow {
 		c.size = rapid.IntRange(1, 5).Draw(t, "windowSeconds")
 	} else {
@@ -730,6 +744,7 @@ func newMdl(t *rapid.T, cov *mdlCoverage) *mdl {
 		breaker.WithPermit(cfg.permit.build()),
 		breaker.WithMaxHalfOpenCalls(cfg.maxHalfOpen),
 		breaker.WithHalfOpenWait(cfg.wait),
+		breaker.WithHalfOpenTimeout(cfg.timeout),
 		breaker.WithFailureDurations(cfg.failDur),
 		breaker.WithRand(m.brnd.next),
 		breaker.WithHooks(m.log.transitionHooks(m.epoch)),
@@ -745,9 +760,9 @@ func newMdl(t *rapid.T, cov *mdlCoverage) *mdl {
 		t.Fatalf("New: %v", err)
 	}
 	m.b = b
-	t.Logf("config: window=%s tripper=%s retry=%s permit=%s tracker=%s maxHalfOpen=%d wait=%s failDur=%v callHooks=%v hookFaults=%v",
+	t.Logf("config: window=%s tripper=%s retry=%s permit=%s tracker=%s maxHalfOpen=%d wait=%s timeout=%s failDur=%v callHooks=%v hookFaults=%v",
 		win, cfg.trip.build(), cfg.retry.build(), cfg.permit.build(), mdlTrackerNames[cfg.trackerKind], cfg.maxHalfOpen, cfg.wait,
-		cfg.failDur, cfg.callHooks, cfg.hookFaults)
+		cfg.timeout, cfg.failDur, cfg.callHooks, cfg.hookFaults)
 	if cfg.hookFaults {
 		cov.add("hooks:faulty")
 	}
@@ -877,6 +892,14 @@ func (m *mdl) admit(c *mdlCall) {
 			m.transition(sdk.StateHalfOpen, sdk.ReasonRetry)
 		case sdk.StateHalfOpen:
 			if m.slots == m.cfg.maxHalfOpen {
+				if m.expireDue() {
+					// The call re-opens the stuck breaker and is refused
+					// by it.
+					m.expire()
+					m.cov.add("half-open:timeout-on-call")
+					m.reject(c, sdk.StateOpen)
+					return
+				}
 				if m.cfg.wait == 0 {
 					m.cov.add("half-open:fail-fast")
 					m.reject(c, sdk.StateHalfOpen)
@@ -925,7 +948,28 @@ func (m *mdl) probe(c *mdlCall) {
 		m.reject(c, sdk.StateHalfOpen)
 		return
 	}
+	m.slotAt = m.now
 	m.run(c, sdk.StateHalfOpen, true, true)
+}
+
+// expireDue reports whether the half-open period is stuck: every slot
+// held, none taken for the half-open timeout.
+func (m *mdl) expireDue() bool {
+	return m.cfg.timeout > 0 && m.st == sdk.StateHalfOpen && m.slots == m.cfg.maxHalfOpen &&
+		m.now.Sub(m.slotAt) >= m.cfg.timeout
+}
+
+// expire ends a stuck half-open period: the probes holding the slots are
+// recorded as counted failures (zero duration, never slow) and the breaker
+// re-opens; their own outcomes, when they come, are stale.
+func (m *mdl) expire() {
+	for range m.slots {
+		m.recs = append(m.recs, mdlRec{sec: m.sec(m.now)})
+	}
+	m.streak += m.slots
+	m.okStreak = 0
+	m.transition(sdk.StateOpen, sdk.ReasonHalfOpenTimeout)
+	m.cov.add("half-open:timeout")
 }
 
 func (m *mdl) run(c *mdlCall, state sdk.State, record, slot bool) {
@@ -1269,6 +1313,14 @@ func (m *mdl) check(t *rapid.T) {
 	if m.slots < 0 || m.slots > m.cfg.maxHalfOpen {
 		t.Fatalf("model: %d half-open slots in use, limit %d", m.slots, m.cfg.maxHalfOpen)
 	}
+	if m.expireDue() {
+		// State ends the stuck half-open period; a waiter it wakes goes
+		// on by the new state before the checks below.
+		_ = m.b.State()
+		m.expire()
+		m.wake()
+		m.settle()
+	}
 	if got := m.b.State(); got != m.st {
 		t.Fatalf("State() = %s, model %s", got, m.st)
 	}
@@ -1493,7 +1545,7 @@ func TestModelAgainstReference(t *testing.T) {
 		"rejected:open", "rejected:half_open", "rejected:forced_open", "stale-outcome",
 		"half-open:wait", "half-open:woken", "half-open:wait-canceled", "half-open:wait-timeout", "half-open:fail-fast",
 		"half-open:woken-by-transition",
-		"half-open:stale-probe-in-later-period", "hooks:faulty", "hooks:goexit-in-CallStart")
+		"half-open:stale-probe-in-later-period", "hooks:faulty", "hooks:goexit-in-CallStart", "half-open:timeout")
 	cov.mu.Lock()
 	defer cov.mu.Unlock()
 	var missing []string

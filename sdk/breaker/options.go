@@ -30,7 +30,8 @@ type config struct {
 	failDurations bool
 	errs          []error
 
-	halfOpenWait time.Duration
+	halfOpenWait    time.Duration
+	halfOpenTimeout time.Duration
 
 	thresholds    []time.Duration // the tripper's distinct SlowRate thresholds, set by buildConfig
 	countInFlight bool            // count calls in flight (breakers of a Group)
@@ -41,21 +42,54 @@ type config struct {
 var (
 	defaultWindow  = CountWindow(100)
 	defaultTracker = tracker.All()
-	defaultTripper = MinRequests(100).And(FailureRate(0.5))
+	defaultTripper = Closed().And(MinRequests(20).And(FailureRate(0.5))).Or(SuccessesToClose(5))
 	defaultRetry   = Cooldown(60*time.Second, 0)
-	defaultPermit  = RampUp(0.1, 1.0, 60*time.Second)
+	defaultPermit  = AdmitFirst(RampUp(0.1, 1.0, 60*time.Second))
+
+	// fluxgate's own defaults, set by WithFluxgateDefaults.
+	fluxgateTripper = MinRequests(100).And(FailureRate(0.5))
+	fluxgatePermit  = RampUp(0.1, 1.0, 60*time.Second)
 )
 
 func defaultConfig() config {
 	return config{
-		window:       defaultWindow,
-		tracker:      defaultTracker,
-		tripper:      defaultTripper,
-		retry:        defaultRetry,
-		permit:       defaultPermit,
-		maxHalfOpen:  10,
-		halfOpenWait: DefaultHalfOpenWait,
+		window:          defaultWindow,
+		tracker:         defaultTracker,
+		tripper:         defaultTripper,
+		retry:           defaultRetry,
+		permit:          defaultPermit,
+		maxHalfOpen:     10,
+		halfOpenWait:    DefaultHalfOpenWait,
+		halfOpenTimeout: DefaultHalfOpenTimeout,
 	}
+}
+
+// WithFluxgateDefaults sets every component to the default of the Python
+// library fluxgate, in place of this package's defaults: CountWindow(100),
+// tracker.All(), MinRequests(100).And(FailureRate(0.5)),
+// Cooldown(60*time.Second, 0), RampUp(0.1, 1.0, 60*time.Second) (a plain
+// permit: the call that ends the cooldown is admitted only if it says yes)
+// and 10 half-open calls at once. It also turns the half-open timeout off
+// (WithHalfOpenTimeout(0)), since fluxgate has none. Options after it
+// override it, e.g. WithFluxgateDefaults(), WithHalfOpenTimeout(time.Minute)
+// to keep the bound. Callers that find every half-open slot taken still
+// wait at most WithHalfOpenWait (default 1s) where fluxgate queues them
+// without bound.
+//
+// With these defaults a half-open breaker falls into fluxgate's half-open
+// trap (see the package documentation): the tripper is evaluated on the
+// half-open window, so one successful probe closes the breaker and
+// re-opening it takes 100 failed probes.
+func WithFluxgateDefaults() Option {
+	return optionFunc(func(c *config) {
+		c.window = defaultWindow
+		c.tracker = defaultTracker
+		c.tripper = fluxgateTripper
+		c.retry = defaultRetry
+		c.permit = fluxgatePermit
+		c.maxHalfOpen = 10
+		c.halfOpenTimeout = 0
+	})
 }
 
 // WithWindow sets how much call history the breaker keeps. Default:
@@ -68,7 +102,13 @@ func WithWindow(w Window) Option { return optionFunc(func(c *config) { c.window 
 func WithTracker(t tracker.Tracker) Option { return optionFunc(func(c *config) { c.tracker = t }) }
 
 // WithTripper sets when the breaker opens, and whether a half-open breaker
-// closes or re-opens. Default: MinRequests(100).And(FailureRate(0.5)).
+// closes or re-opens. Default:
+// Closed().And(MinRequests(20).And(FailureRate(0.5))).Or(SuccessesToClose(5)):
+// while closed, it opens when at least half of the last 100 calls failed
+// (CountWindow(100)), once at least 20 calls were recorded; while
+// half-open, it re-opens on the first counted failed probe and closes after
+// 5 successful probes in a row. fluxgate's default is
+// MinRequests(100).And(FailureRate(0.5)) (see WithFluxgateDefaults).
 func WithTripper(t Tripper) Option { return optionFunc(func(c *config) { c.tripper = t }) }
 
 // WithRetry sets when an open breaker lets a call through to half-open.
@@ -76,7 +116,12 @@ func WithTripper(t Tripper) Option { return optionFunc(func(c *config) { c.tripp
 func WithRetry(r Retry) Option { return optionFunc(func(c *config) { c.retry = r }) }
 
 // WithPermit sets which calls a half-open breaker admits as probes.
-// Default: RampUp(0.1, 1.0, 60*time.Second).
+// Default: AdmitFirst(RampUp(0.1, 1.0, 60*time.Second)): the call that
+// ends the retry delay is always admitted, and each later call with a
+// probability that grows from 0.1 to 1 over a minute. A permit given here
+// without AdmitFirst decides that first call too (fluxgate's behaviour):
+// with RampUp(0.1, 1.0, 60*time.Second), it is admitted with probability
+// 0.1 and otherwise refused, the breaker staying half-open.
 func WithPermit(p Permit) Option { return optionFunc(func(c *config) { c.permit = p }) }
 
 // WithMaxHalfOpenCalls sets how many probes may run at once while
@@ -115,6 +160,36 @@ const DefaultHalfOpenWait = time.Second
 // limit. The bound caps the queue at one second of arrivals.
 func WithHalfOpenWait(d time.Duration) Option {
 	return optionFunc(func(c *config) { c.halfOpenWait = d })
+}
+
+// DefaultHalfOpenTimeout is the half-open timeout (see WithHalfOpenTimeout)
+// of a breaker built without WithHalfOpenTimeout or WithFluxgateDefaults.
+// A minute: longer than the timeouts usual on calls to a dependency (30s
+// and less), so that a probe that is only slow ends, and is counted, before
+// the bound, while a breaker whose probes leaked waits no longer than one
+// default cooldown.
+const DefaultHalfOpenTimeout = time.Minute
+
+// WithHalfOpenTimeout bounds how long a half-open breaker may stay stuck
+// with every half-open slot (WithMaxHalfOpenCalls) held by probes that
+// never report: a Call never ended, a response body never closed, a
+// long-lived stream admitted as a probe. When every slot is taken and no
+// probe has been admitted for d, the probes that hold the slots count as
+// counted failures (a dependency that hangs is failing), the breaker
+// re-opens with reason [sdk.ReasonHalfOpenTimeout], and the late outcomes
+// of those probes are dropped, as for any call admitted before a
+// transition. Half-open periods in which a slot frees within d (a healthy
+// ramp-up) are never cut short.
+//
+// There is no timer: the bound is checked when a call finds every slot
+// taken and by State and Info, so a breaker nobody calls stays half-open
+// until then (the state gauge of otelbridge reads the state without
+// moving it). d must not be negative; 0 turns the bound off, as in
+// fluxgate and resilience4j (whose maxWaitDurationInHalfOpenState is off
+// by default). Default: [DefaultHalfOpenTimeout] (1 minute);
+// WithFluxgateDefaults sets 0.
+func WithHalfOpenTimeout(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.halfOpenTimeout = d })
 }
 
 // WithHooks adds hooks (see sdk.Hooks), for example otelbridge.Hooks() or

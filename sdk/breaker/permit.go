@@ -8,12 +8,17 @@ import (
 
 // Permit decides which calls a half-open breaker admits as probes. It is
 // evaluated for every call that arrives while half-open and gets one of the
-// breaker's half-open slots (see [WithMaxHalfOpenCalls]); a refused call
+// breaker's half-open slots (see [WithMaxHalfOpenCalls]), including the
+// call that finds the retry delay over and moves the breaker to half-open:
+// under a plain permit that call runs only if the permit admits it, as in
+// fluxgate, and is otherwise refused with the breaker left half-open.
+// [AdmitFirst] makes a permit that always admits that call. A refused call
 // gets a [NotPermittedError] and records nothing. Build one with [All],
-// [Random], [RampUp] or [PermitFunc] and pass it to [WithPermit]; the zero
-// Permit is invalid, and [New] reports it.
+// [Random], [RampUp], [PermitFunc] or [AdmitFirst] and pass it to
+// [WithPermit]; the zero Permit is invalid, and [New] reports it.
 type Permit struct {
 	kind     permitKind
+	first    bool // AdmitFirst: the call that moves the breaker to half-open is always admitted
 	initial  float64
 	final    float64
 	duration time.Duration
@@ -51,8 +56,10 @@ func Random(ratio float64) Permit {
 // initial, when the breaker becomes half-open, to final after d, and stays
 // at final after that: initial + (final − initial) × (elapsed / d), in
 // fluxgate's order (see [Permit.Ratio]). It needs 0 < initial <= final <= 1
-// and d > 0. The breaker's default permit is RampUp(0.1, 1.0,
-// 60*time.Second).
+// and d > 0. Plain RampUp is fluxgate's default permit: the call that ends
+// the retry delay is admitted with probability initial. The breaker's
+// default permit is AdmitFirst(RampUp(0.1, 1.0, 60*time.Second)) (see
+// [AdmitFirst]).
 func RampUp(initial, final float64, d time.Duration) Permit {
 	p := Permit{kind: permitRampUp, initial: initial, final: final, duration: d,
 		desc: fmt.Sprintf("RampUp(%s, %s, %s)", fmtFloat(initial), fmtFloat(final), d)}
@@ -78,6 +85,26 @@ func PermitFunc(fn func(halfOpenFor time.Duration) bool) Permit {
 	return p
 }
 
+// AdmitFirst returns p, except that the call that finds the retry delay
+// over, the one that moves the breaker to half-open, is always admitted as
+// a probe, without asking p; p decides every later call of the half-open
+// period. It is how the breaker's default permit,
+// AdmitFirst(RampUp(0.1, 1.0, 60*time.Second)), makes sure that the first
+// call after a cooldown tests the dependency, whereas a plain RampUp admits
+// it only with probability 0.1. AdmitFirst(AdmitFirst(p)) is
+// AdmitFirst(p).
+func AdmitFirst(p Permit) Permit {
+	if p.kind == permitUnset {
+		return Permit{err: errors.New("AdmitFirst: permit is unset: use All, Random, RampUp or PermitFunc")}
+	}
+	if p.first {
+		return p
+	}
+	p.first = true
+	p.desc = "AdmitFirst(" + p.desc + ")"
+	return p
+}
+
 // String describes the permit, e.g. "RampUp(0.1, 1, 1m0s)".
 func (p Permit) String() string {
 	if p.kind == permitUnset {
@@ -87,7 +114,7 @@ func (p Permit) String() string {
 }
 
 func (p Permit) validate() error {
-	if p.kind == permitUnset {
+	if p.kind == permitUnset && p.err == nil {
 		return errors.New("permit is unset: use All, Random, RampUp or PermitFunc")
 	}
 	return p.err

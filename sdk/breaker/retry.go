@@ -15,7 +15,10 @@ import (
 // Retry is invalid, and [New] reports it.
 //
 // Jitter is re-sampled on every evaluation, as in fluxgate: inside the
-// jitter band, the more calls arrive, the sooner one gets through. Before
+// jitter band, the more calls arrive, the sooner one gets through. A
+// jittered or Backoff delay is computed and compared as fluxgate does, in
+// float64 seconds (see [Cooldown] and [Backoff]), so that a call that
+// arrives exactly on it is decided the same way. Before
 // the band's lower edge, delay × (1 − jitter), no draw can let a call
 // through, so the breaker refuses those calls without asking the policy
 // (and without its lock), as it does before an unjittered delay.
@@ -51,9 +54,13 @@ func Never() Retry { return Retry{kind: retryNever, desc: "Never()"} }
 
 // Cooldown lets a call through once the breaker has been open for d,
 // scaled by a random factor in [1-jitter, 1+jitter] drawn from the
-// breaker's random source ([WithRand]), computed as fluxgate does:
-// d × (1 + (−jitter + 2·jitter·u)). d must be greater than zero and jitter
-// in [0, 1). The breaker's default retry is Cooldown(60*time.Second, 0).
+// breaker's random source ([WithRand]), computed and compared as fluxgate
+// does: elapsed >= d × (1 + (−jitter + 2·jitter·u)), where elapsed and d
+// are float64 seconds (for durations under 2^53 ns, about 104 days, the
+// float64 nearest to their exact value in seconds). Without jitter the
+// comparison is that of the two durations. d must be greater than zero and
+// jitter in [0, 1). The breaker's default retry is Cooldown(60*time.Second,
+// 0).
 func Cooldown(d time.Duration, jitter float64) Retry {
 	r := Retry{kind: retryCooldown, initial: d, max: d, jitter: jitter, desc: fmt.Sprintf("Cooldown(%s, %s)", d, fmtFloat(jitter))}
 	var errs []error
@@ -68,7 +75,11 @@ func Cooldown(d time.Duration, jitter float64) Retry {
 // Backoff waits initial×multiplier^reopens, at most max, where reopens is
 // the number of half-open→open transitions since the breaker last closed
 // ([Info].Reopens); the wait is scaled by a random factor in
-// [1-jitter, 1+jitter], as for [Cooldown]. For
+// [1-jitter, 1+jitter], as for [Cooldown]. As in fluxgate, the wait is
+// computed and compared in float64 seconds, min(initial ×
+// multiplier^reopens, max), so that a call that arrives exactly on it is
+// decided the same way (100ms × 3 is 0.30000000000000004 s there: a call
+// after exactly 300ms is refused). For
 // example Backoff(10*time.Second, 2, 5*time.Minute, 0.1) waits about 10s,
 // 20s, 40s, 80s, 160s, then 300s. initial must be greater than zero,
 // multiplier greater than 1, max at least initial, jitter in [0, 1).
@@ -156,41 +167,77 @@ func (r Retry) minDelay(reopens int) time.Duration {
 	switch r.kind {
 	case retryNever:
 		return math.MaxInt64
-	case retryCooldown, retryBackoff:
-		d := r.Delay(reopens)
+	case retryCooldown:
 		if r.jitter == 0 {
-			return d
+			return r.initial
 		}
-		return lowerBound(jittered(d, r.jitter, 0))
+		return lowerBound(jittered(r.delaySeconds(reopens), r.jitter, 0))
+	case retryBackoff:
+		t := r.delaySeconds(reopens)
+		if r.jitter > 0 {
+			t = jittered(t, r.jitter, 0)
+		}
+		return lowerBound(t)
 	}
 	return 0
 }
 
-// jittered is fluxgate's jittered delay, d × (1 + (−jitter + 2·jitter·u)),
-// computed in fluxgate's order (Python's random.uniform(−j, j) is
-// −j + 2j·u) so that ties decide the same way. The conversions keep the
-// compiler from fusing a multiply and an add, which would round
-// differently. It grows with u: u = 0 gives the band's lower edge.
-func jittered(d time.Duration, jitter, u float64) float64 {
-	f := float64(-jitter + float64(2*jitter*u))
-	return float64(d) * float64(1+f)
+// delaySeconds is the delay fluxgate compares the time open with, before
+// jitter, in float64 seconds: d for Cooldown, and for Backoff
+// min(initial × multiplier^reopens, max), in fluxgate's order. An
+// overflowing power is capped at max (Python raises OverflowError).
+func (r Retry) delaySeconds(reopens int) float64 {
+	if r.kind != retryBackoff {
+		return seconds(r.initial)
+	}
+	d := seconds(r.initial) * math.Pow(r.mult, float64(reopens))
+	if m := seconds(r.max); !(d < m) { // also Inf and NaN
+		return m
+	}
+	return d
 }
 
-// lowerBound returns the largest duration L such that float64(n) < t for
-// every n < L: a duration shorter than L compares below the threshold t.
+// seconds is d in float64 seconds, as fluxgate holds durations and
+// elapsed times: d / 1e9 rounds once, so for durations under 2^53 ns it is
+// the float64 nearest to d's exact value in seconds, the value a fluxgate
+// user's literal (0.5, 60.0, 0.5378) has. It never decreases as d grows.
+func seconds(d time.Duration) float64 { return float64(d) / 1e9 }
+
+// jittered is fluxgate's jittered delay, d × (1 + (−jitter + 2·jitter·u)),
+// for a delay d in seconds (see delaySeconds), computed in fluxgate's
+// order (Python's random.uniform(−j, j) is −j + 2j·u) and in fluxgate's
+// unit, float64 seconds, so that ties decide the same way: the same
+// product in nanoseconds rounds differently (500ms × (1 + (−0.1 +
+// 0.2×0.878)) is 0.5378000000000001 s but exactly 537,800,000 ns). The
+// conversions keep the compiler from fusing a multiply and an add, which
+// would round differently. It grows with u: u = 0 gives the band's lower
+// edge.
+func jittered(d, jitter, u float64) float64 {
+	f := float64(-jitter + float64(2*jitter*u))
+	return d * float64(1+f)
+}
+
+// lowerBound returns the smallest duration L with seconds(L) >= t, a
+// threshold in seconds, or math.MaxInt64 if there is none: every duration
+// shorter than L compares below t. seconds never decreases, so a binary
+// search over all durations finds it (63 steps, once per opening).
 func lowerBound(t float64) time.Duration {
-	switch {
-	case t <= 0:
+	if !(t > 0) {
 		return 0
-	case t < 1<<53:
-		// Integers below 2^53 convert exactly: n < L ⇔ n < t.
-		return time.Duration(math.Ceil(t))
-	case t >= math.MaxInt64:
-		return math.MaxInt64
 	}
-	// Above 2^53 a conversion may round up to t; every n below the float
-	// just under t converts to at most that float.
-	return time.Duration(math.Nextafter(t, 0))
+	lo, hi := time.Duration(0), time.Duration(math.MaxInt64) // seconds(lo) < t
+	if seconds(hi) < t {
+		return hi
+	}
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		if seconds(mid) >= t {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	return hi
 }
 
 // ready reports whether a breaker open for openFor, after reopens
@@ -200,11 +247,14 @@ func (r Retry) ready(openFor time.Duration, reopens int, rnd func() float64) boo
 	case retryAlways:
 		return true
 	case retryCooldown, retryBackoff:
-		d := r.Delay(reopens)
-		if r.jitter > 0 {
-			return float64(openFor) >= jittered(d, r.jitter, rnd())
+		if r.jitter == 0 && r.kind == retryCooldown {
+			return openFor >= r.initial // as in seconds for any delay under 2^53 ns, without the conversions
 		}
-		return openFor >= d
+		t := r.delaySeconds(reopens)
+		if r.jitter > 0 {
+			t = jittered(t, r.jitter, rnd())
+		}
+		return seconds(openFor) >= t
 	case retryFunc:
 		return r.fn(openFor, reopens)
 	}

@@ -256,14 +256,19 @@ func TestMinDelayIsExact(t *testing.T) {
 	}
 }
 
-// fluxgate computes a jittered delay as delay * (1 + (-jitter + 2*jitter*u));
-// the same order decides ties the same way. Both cases below decide the
+// fluxgate computes a jittered delay as delay * (1 + (-jitter + 2*jitter*u))
+// in float64 seconds; the same order decides ties the same way. The
+// expectations are what Python computes; the first two cases decide the
 // other way with delay * (1 + jitter*(2u-1)).
 func TestJitterFloatOrderIsFluxgates(t *testing.T) {
-	assert.False(t, Cooldown(43*time.Second, 0.3).ready(48676*time.Millisecond, 0, fixed(0.72)),
-		"43s × (1 + (-0.3 + 0.6×0.72)) is just above 48.676s")
+	assert.False(t, Cooldown(10*time.Second, 0.1).ready(9200*time.Millisecond, 0, fixed(0.1)),
+		"10 * (1 + (-0.1 + 0.2*0.1)) is 9.200000000000001 in Python")
+	assert.True(t, Cooldown(10*time.Second, 0.3).ready(7108*time.Millisecond, 0, fixed(0.018)),
+		"10 * (1 + (-0.3 + 0.6*0.018)) is 7.108 in Python")
+	assert.True(t, Cooldown(43*time.Second, 0.3).ready(48676*time.Millisecond, 0, fixed(0.72)),
+		"43 * (1 + (-0.3 + 0.6*0.72)) is 48.676 in Python")
 	assert.True(t, Cooldown(10*time.Second, 0.3).ready(12448*time.Millisecond, 0, fixed(0.908)),
-		"10s × (1 + (-0.3 + 0.6×0.908)) is exactly 12.448s")
+		"10 * (1 + (-0.3 + 0.6*0.908)) is 12.447999999999999 in Python")
 	assert.True(t, Backoff(5*time.Second, 2, time.Minute, 0.3).ready(12448*time.Millisecond, 1, fixed(0.908)),
 		"Backoff's jitter is the same formula")
 }
@@ -326,4 +331,55 @@ func TestZeroComponentValues(t *testing.T) {
 		assert.ErrorContains(t, err, "retry is unset: use Always, Never, Cooldown, Backoff or RetryFunc")
 		assert.ErrorContains(t, err, "permit is unset: use All, Random, RampUp or PermitFunc")
 	}
+}
+
+// fluxgate compares seconds: elapsed >= duration × (1 + U(−j, j)), in
+// float64 seconds. 500ms × (1 + (−0.1 + 0.2×0.878)) is 0.5378000000000001
+// s there, so a call at exactly 537.8ms is refused; the same product in
+// nanoseconds rounds to exactly 537,800,000, which would admit it.
+func TestJitterTieIsDecidedInSeconds(t *testing.T) {
+	for _, r := range []Retry{Cooldown(500*time.Millisecond, 0.1), Backoff(500*time.Millisecond, 2, time.Minute, 0.1)} {
+		assert.False(t, r.ready(537800*time.Microsecond, 0, fixed(0.878)), "%s: 0.5378 < 0.5378000000000001", r)
+		assert.True(t, r.ready(537800*time.Microsecond+time.Nanosecond, 0, fixed(0.878)), "%s: one nanosecond later", r)
+	}
+	assert.False(t, Cooldown(500*time.Millisecond, 0.1).ready(456400*time.Microsecond, 0, fixed(0.064)),
+		"0.4564 < 0.45640000000000003")
+	assert.False(t, Backoff(250*time.Millisecond, 2, time.Minute, 0.1).ready(537800*time.Microsecond, 1, fixed(0.878)),
+		"Backoff's delay after one re-opening is 0.5s, and the tie is decided the same way")
+}
+
+// A breaker open with Cooldown(500ms, 0.1) and the draw 0.878 refuses a call
+// at exactly 537.8ms, as fluxgate does, and admits one a nanosecond later.
+func TestJitterTieInABreaker(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b, err := New("tie",
+			WithTripper(FailureStreak(1)),
+			WithRetry(Cooldown(500*time.Millisecond, 0.1)),
+			WithPermit(All()),
+			WithRand(fixed(0.878)),
+		)
+		require.NoError(t, err)
+		ok := func(context.Context) error { return nil }
+		require.Error(t, b.Do(context.Background(), func(context.Context) error { return errors.New("boom") }))
+		require.Equal(t, sdk.StateOpen, b.State())
+		time.Sleep(537800 * time.Microsecond)
+		require.ErrorIs(t, b.Do(context.Background(), ok), ErrNotPermitted, "at the tie")
+		time.Sleep(time.Nanosecond)
+		require.NoError(t, b.Do(context.Background(), ok), "a nanosecond later")
+	})
+}
+
+// fluxgate's Backoff delay is min(initial × multiplier^reopens, max) in
+// float64 seconds: 0.1 × 3 is 0.30000000000000004 there, so a call at
+// exactly 300ms after one re-opening is refused, with or without jitter.
+func TestBackoffTieIsDecidedInSeconds(t *testing.T) {
+	r := Backoff(100*time.Millisecond, 3, time.Minute, 0)
+	assert.False(t, r.ready(300*time.Millisecond, 1, fixed(0)), "0.3 < 0.30000000000000004")
+	assert.True(t, r.ready(300*time.Millisecond+time.Nanosecond, 1, fixed(0)))
+	assert.Equal(t, 300*time.Millisecond+time.Nanosecond, r.minDelay(1), "the lock-free bound agrees")
+	assert.False(t, Backoff(100*time.Millisecond, 1.1, time.Minute, 0).ready(121*time.Millisecond, 2, fixed(0)),
+		"0.121 < 0.12100000000000002")
+	assert.True(t, Backoff(100*time.Millisecond, 3, 300*time.Millisecond, 0).ready(300*time.Millisecond, 1, fixed(0)),
+		"capped at max, 0.3")
+	assert.Equal(t, 300*time.Millisecond, r.Delay(1), "the nominal delay, for RetryAt, is unchanged")
 }

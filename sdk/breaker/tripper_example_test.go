@@ -51,6 +51,7 @@ func ExampleSuccessesToClose() {
 // met on the half-open window, which the transition emptied.
 func ExampleSuccessesToClose_defaultTrap() {
 	b, _ := breaker.New("payments",
+		breaker.WithFluxgateDefaults(),
 		breaker.WithRetry(breaker.Always()), // no cooldown, to keep the example short
 		breaker.WithPermit(breaker.All()),
 	)

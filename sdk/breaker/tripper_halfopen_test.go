@@ -30,12 +30,12 @@ func toHalfOpen(t *testing.T, b *breaker.Breaker, d time.Duration) {
 	time.Sleep(d)
 }
 
-// The half-open trap, kept for parity with fluxgate: with the default
-// tripper, one success closes the breaker after 30 failed probes, and
+// The half-open trap, kept for parity with fluxgate: with fluxgate's default
+// tripper (WithFluxgateDefaults), one success closes the breaker after 30 failed probes, and
 // re-opening takes 100 failed probes in a row.
 func TestDefaultTripperHalfOpenTrap(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		b := mustNew(t, breaker.WithRetry(breaker.Cooldown(time.Second, 0)), breaker.WithPermit(breaker.All()))
+		b := mustNew(t, breaker.WithFluxgateDefaults(), breaker.WithRetry(breaker.Cooldown(time.Second, 0)), breaker.WithPermit(breaker.All()))
 		tripOpen(t, b, 100)
 		toHalfOpen(t, b, time.Second)
 		for range 30 {

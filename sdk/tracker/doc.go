@@ -71,8 +71,11 @@
 //
 // So Named("5xx", a).Or(Named("timeout", b)) ignores a 404 naming no rule
 // (neither branch matched), while Named("transient", a.Or(b)) ignores it as
-// "transient". All().And(Is(sql.ErrNoRows).Not()) counts io.EOF as "all"
-// and ignores sql.ErrNoRows as "is", the exclusion that matched. When names
+// "transient". To name a rule only on the errors it matched (as
+// breakergrpc.Tracker does), put the Named rule in an Or:
+// Or(Named("5xx", a)) counts a 503 as "5xx" and ignores a 404 naming no
+// rule. All().And(Is(sql.ErrNoRows).Not()) counts io.EOF as "all" and
+// ignores sql.ErrNoRows as "is", the exclusion that matched. When names
 // are nested, the outermost one wins. [Not] of [Not] of a *Rule is the rule
 // itself, so it names what the rule names. A [Tracker] that is not a *Rule
 // names whatever its verdict says; combinators treat its verdict like a
