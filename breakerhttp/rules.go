@@ -11,7 +11,9 @@ import (
 )
 
 // Labels of the ready rules: the circuit_breaker.rule that telemetry shows
-// for the errors they decide.
+// for the errors they count. A ready rule that ignores an error names no
+// rule, since it did not match it: wrap it in [tracker.Named] to label
+// every verdict.
 const (
 	RuleServerError     = "http_5xx"      // ServerErrors: a 5xx response
 	RuleTooManyRequests = "http_429"      // TooManyRequests: a 429 response
@@ -20,12 +22,22 @@ const (
 )
 
 var (
-	serverErrors    = tracker.Named(RuleServerError, tracker.Custom(isServerError))
-	tooManyRequests = tracker.Named(RuleTooManyRequests, tracker.Custom(isTooManyRequests))
-	networkErrors   = tracker.Named(RuleNetworkError, tracker.Custom(isNetworkError))
-	timeouts        = tracker.Named(RuleTimeout, tracker.Custom(isTimeout))
+	serverErrors    = labelled(RuleServerError, isServerError)
+	tooManyRequests = labelled(RuleTooManyRequests, isTooManyRequests)
+	networkErrors   = labelled(RuleNetworkError, isNetworkError)
+	timeouts        = labelled(RuleTimeout, isTimeout)
 	defaultTracker  = tracker.Or(serverErrors, timeouts, networkErrors)
 )
+
+// labelled returns the ready rule that counts the errors f matches, naming
+// label on their verdicts and no rule on the others: an ignored error names
+// a rule only when a rule matched it, in this package as in tracker and
+// breakergrpc. (A [tracker.Named] rule names its label on every verdict; an
+// [tracker.Or] names none when no operand counted the error; an Or of the
+// one Named rule is both.)
+func labelled(label string, f func(context.Context, error) bool) *tracker.Rule {
+	return tracker.Or(tracker.Named(label, tracker.Custom(f)))
+}
 
 // ServerErrors returns a rule that counts a [StatusError] with a 5xx code:
 // the server failed, or a proxy in front of it did. Its label is

@@ -131,7 +131,12 @@ func TestReadyRulesCompose(t *testing.T) {
 		{"5xx still counted", breakerhttp.DefaultTracker().Or(breakerhttp.TooManyRequests()), statusErr(t, 502), sdk.DecisionCounted, breakerhttp.RuleServerError},
 		{"excluded", breakerhttp.DefaultTracker().And(tracker.Not(tracker.Is(errSkip))), errors.Join(errSkip, io.EOF), sdk.DecisionIgnored, "is"},
 		{"renamed", tracker.Named("upstream", breakerhttp.ServerErrors()), statusErr(t, 500), sdk.DecisionCounted, "upstream"},
-		{"5xx only, no timeouts", breakerhttp.ServerErrors(), context.DeadlineExceeded, sdk.DecisionIgnored, breakerhttp.RuleServerError},
+		// A ready rule names its label only on the errors it matched.
+		{"5xx only, no timeouts", breakerhttp.ServerErrors(), context.DeadlineExceeded, sdk.DecisionIgnored, ""},
+		{"429 rule, a 503", breakerhttp.TooManyRequests(), statusErr(t, 503), sdk.DecisionIgnored, ""},
+		{"network rule, a deadline", breakerhttp.NetworkErrors(), context.DeadlineExceeded, sdk.DecisionIgnored, ""},
+		{"timeout rule, a 404", breakerhttp.Timeouts(), statusErr(t, 404), sdk.DecisionIgnored, ""},
+		{"named around the whole", tracker.Named("upstream", breakerhttp.DefaultTracker()), statusErr(t, 404), sdk.DecisionIgnored, "upstream"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
