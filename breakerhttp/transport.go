@@ -53,9 +53,12 @@ import (
 // that is never read to its end or closed leaves the call unreported, as it
 // leaves the connection unusable: such a call counts as in flight and, if
 // it was admitted while half-open, holds its half-open slot until the
-// breaker's next transition (see [breaker.Call]). Closing a body twice,
-// reading it after Close or concurrently with Close behave as they do for
-// the wrapped body; the call is reported once, by whichever comes first.
+// breaker's next transition; when every slot is held so for the half-open
+// timeout ([breaker.WithHalfOpenTimeout], on by default), the holders count
+// as failures and the breaker re-opens (see [breaker.Call]). Closing a
+// body twice, reading it after Close or concurrently with Close behave as
+// they do for the wrapped body; the call is reported once, by whichever
+// comes first.
 type Transport struct {
 	next http.RoundTripper
 	pick func(*http.Request) (*breaker.Breaker, error)
