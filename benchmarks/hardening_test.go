@@ -13,8 +13,7 @@ import (
 // jitter or on the window's size. Each group's first row is its reference.
 
 // jitters are the rows of the rejection benchmarks: an open breaker with
-// Cooldown(1h, 0) and Cooldown(1h, 0.1), the jitter of the README's
-// recommended configuration.
+// Cooldown(1h, 0) and Cooldown(1h, 0.1), a usual jitter.
 var jitters = []struct {
 	row    string
 	jitter float64

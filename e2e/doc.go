@@ -13,8 +13,10 @@
 //	cd e2e && go test -race -v .
 //
 // Prometheus comes from the Debian package; when prometheus or promtool is
-// missing, the test installs it with apt-get (as root). Set
-// FLUXGATE_E2E_SKIP_MISSING=1 to skip instead where it cannot be had.
+// missing, the test installs it with apt-get (as root), after printing what
+// it installs and why on standard error. Set FLUXGATE_E2E_SKIP_MISSING=1 to
+// skip instead where it cannot be had. README.md in this directory
+// describes what runs and what is compared.
 //
 // Everything runs on 127.0.0.1 with free ports, in processes that the test
 // starts and stops; every wait is bounded.

@@ -34,6 +34,11 @@ func installPrometheus() error {
 	if _, err := exec.LookPath("apt-get"); err != nil {
 		return fmt.Errorf("prometheus and promtool are not installed, and there is no apt-get to install them")
 	}
+	// Say what is installed, and why, before apt-get runs (on stderr, so
+	// that it shows without -v and in the all-tests command's output).
+	fmt.Fprintln(os.Stderr, "e2e: prometheus or promtool is not on PATH: installing Debian's prometheus package "+
+		"(apt-get update; apt-get install -y --no-install-recommends prometheus), which needs root; "+
+		"install it beforehand to avoid this (the all-tests command leaves this module out with FLUXGATE_SKIP_E2E=1)")
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	for _, args := range [][]string{

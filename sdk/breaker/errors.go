@@ -19,7 +19,9 @@ var ErrNotPermitted = errors.New("circuit breaker: call not permitted")
 //
 //	var npe breaker.NotPermittedError
 //	if errors.As(err, &npe) {
-//		w.Header().Set("Retry-After", strconv.FormatInt(npe.RetryAfterSeconds(), 10))
+//		if s := npe.RetryAfterSeconds(); s > 0 { // 0: no estimate (half-open, forced open) or no wait left
+//			w.Header().Set("Retry-After", strconv.FormatInt(s, 10))
+//		}
 //	}
 //
 // A NotPermittedError is an immutable value: a breaker builds one per state

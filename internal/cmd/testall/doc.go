@@ -24,6 +24,13 @@
 //	-skip=a,b          skip the modules in these directories (relative to the root)
 //	-list              print the modules that would be tested, and exit
 //
+// Each step is printed as it starts ("== (12/16) [e2e] go vet ./..."), a
+// "still running" line follows at least every 30 seconds while it runs,
+// and a line with its result and time when it ends. Before the first step
+// of a module whose tests may install software (the e2e module installs
+// Debian's prometheus package with apt-get when it is missing), a "note:"
+// line says what and when; installs.go lists those modules.
+//
 // The environment variable FLUXGATE_SKIP_E2E=1 adds e2e to -skip. The
 // command exits with status 1 if any step of any module failed; every step
 // runs even after a failure, so one run reports everything.

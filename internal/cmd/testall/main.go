@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -109,32 +110,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	start := time.Now()
 	var failed []string
-	for _, s := range steps {
-		fmt.Fprintf(stdout, "== %s\n", s)
-		t0 := time.Now()
-		bin := s.args[0]
-		if bin == "go" {
-			bin = goBin
+	noted := map[string]bool{}
+	for i, s := range steps {
+		if note, ok := installs[s.module]; ok && !noted[s.module] {
+			noted[s.module] = true
+			fmt.Fprintf(stdout, "note: %s\n", note)
 		}
-		cmd := exec.Command(bin, s.args[1:]...)
-		cmd.Dir = filepath.Join(root, filepath.FromSlash(s.module))
-		cmd.Env = append(os.Environ(), "GOWORK=off")
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = stdout, stdout
-		if s.silent {
-			cmd.Stdout, cmd.Stderr = &out, &out
-		}
-		err := cmd.Run()
-		stdout.Write(out.Bytes())
-		if err == nil && out.Len() > 0 {
-			err = errors.New("unexpected output")
-		}
-		if err != nil {
+		if err := runStep(s, i+1, len(steps), root, goBin, stdout); err != nil {
 			failed = append(failed, s.String())
-			fmt.Fprintf(stdout, "-- FAIL %s: %v (%s)\n", s, err, since(t0))
-			continue
 		}
-		fmt.Fprintf(stdout, "-- ok   %s (%s)\n", s, since(t0))
 	}
 
 	summary := fmt.Sprintf("%d modules (%s)", len(tested), strings.Join(tested, " "))
@@ -150,6 +134,62 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "testall: PASS: %d steps in %s, %s\n", len(steps), summary, since(start))
 	return 0
+}
+
+// runStep runs step s, number n of total, in its module under root, and
+// reports on out: a line when it starts, a heartbeat line at least every
+// heartbeatEvery while it runs, and a line with its result and time.
+func runStep(s step, n, total int, root, goBin string, out io.Writer) error {
+	fmt.Fprintf(out, "== (%d/%d) %s\n", n, total, s)
+	t0 := time.Now()
+	bin := s.args[0]
+	if bin == "go" {
+		bin = goBin
+	}
+	cmd := exec.Command(bin, s.args[1:]...)
+	cmd.Dir = filepath.Join(root, filepath.FromSlash(s.module))
+	cmd.Env = append(os.Environ(), "GOWORK=off")
+	// A process the step started and left behind (a test's server) may
+	// hold the output pipe open; do not wait for it for ever.
+	cmd.WaitDelay = time.Minute
+	// The command's output and the heartbeat share out; lw serializes them.
+	lw := &lockedWriter{w: out}
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = lw, lw
+	if s.silent {
+		cmd.Stdout, cmd.Stderr = &buf, &buf
+	}
+	done := make(chan struct{})
+	beat := make(chan struct{})
+	go func() {
+		defer close(beat)
+		heartbeat(lw, s.String(), heartbeatEvery, done)
+	}()
+	err := cmd.Run()
+	close(done)
+	<-beat
+	out.Write(buf.Bytes())
+	if err == nil && buf.Len() > 0 {
+		err = errors.New("unexpected output")
+	}
+	if err != nil {
+		fmt.Fprintf(out, "-- FAIL %s: %v (%s)\n", s, err, since(t0))
+		return err
+	}
+	fmt.Fprintf(out, "-- ok   %s (%s)\n", s, since(t0))
+	return nil
+}
+
+// lockedWriter serializes writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // gofmtPath returns the gofmt of the Go installation that goBin belongs to.

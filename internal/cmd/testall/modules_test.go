@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -106,4 +109,66 @@ func TestBadArguments(t *testing.T) {
 	assert.Equal(t, 2, run([]string{"extra"}, &out, &errOut))
 	assert.Contains(t, errOut.String(), "unexpected arguments")
 	assert.Equal(t, 2, run([]string{"-nosuchflag"}, &out, &errOut))
+}
+
+func TestHeartbeat(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var out bytes.Buffer
+		done := make(chan struct{})
+		ended := make(chan struct{})
+		go func() {
+			defer close(ended)
+			heartbeat(&out, "[e2e] go vet ./...", 30*time.Second, done)
+		}()
+		time.Sleep(95 * time.Second)
+		close(done)
+		<-ended
+		assert.Equal(t, "   still running: [e2e] go vet ./... (30s)\n"+
+			"   still running: [e2e] go vet ./... (1m0s)\n"+
+			"   still running: [e2e] go vet ./... (1m30s)\n", out.String())
+	})
+}
+
+func TestRunStep(t *testing.T) {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("go command not found")
+	}
+	root := t.TempDir()
+	tests := []struct {
+		name    string
+		step    step
+		wantErr bool
+		want    []string
+	}{
+		{"ok", step{module: ".", args: []string{"go", "env", "GOWORK"}}, false,
+			[]string{"== (2/5) [.] go env GOWORK\n", "off\n", "-- ok   [.] go env GOWORK ("}},
+		{"failing command", step{module: ".", args: []string{"go", "no-such-command"}}, true,
+			[]string{"== (2/5) [.] go no-such-command\n", "-- FAIL [.] go no-such-command: exit status"}},
+		{"silent step with output", step{module: ".", args: []string{"go", "env", "GOWORK"}, silent: true}, true,
+			[]string{"off\n-- FAIL [.] go env GOWORK: unexpected output ("}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			err := runStep(tt.step, 2, 5, root, goBin, &out)
+			assert.Equal(t, tt.wantErr, err != nil, "%v", err)
+			for _, w := range tt.want {
+				assert.Contains(t, out.String(), w)
+			}
+		})
+	}
+}
+
+func TestInstallsAreKnownModules(t *testing.T) {
+	wd, err := os.Getwd()
+	require.NoError(t, err)
+	root, err := findRoot(wd)
+	require.NoError(t, err)
+	mods, err := findModules(root)
+	require.NoError(t, err)
+	for m, note := range installs {
+		assert.Contains(t, mods, m, "installs names a module that does not exist")
+		assert.NotEmpty(t, note)
+	}
 }
