@@ -42,7 +42,7 @@ var failureCodes = []codes.Code{
 // an ignored one names no rule, since no rule matched it (as an ignored 404
 // names none through breakerhttp.DefaultTracker), so that telemetry
 // grouped by circuit_breaker.rule shows only the errors a rule matched.
-// Wrap it in [tracker.Named] to give every verdict a label.
+// Wrap it in [tracker.Named] to give its counted errors another label.
 //
 // Give it to the breaker that the interceptors use:
 //
@@ -69,11 +69,9 @@ func Codes(cs ...codes.Code) *tracker.Rule {
 }
 
 // labelled returns a rule that decides as r does and names label only on
-// the verdicts of errors r matched. A [tracker.Named] rule names its label
-// on every verdict, matched or not; an [tracker.Or] names no rule when none
-// of its operands counted the error. An Or of the one named rule is both.
+// the verdicts of errors r matched, as every [tracker.Named] rule does.
 func labelled(label string, r *tracker.Rule) *tracker.Rule {
-	return tracker.Or(tracker.Named(label, r))
+	return tracker.Named(label, r)
 }
 
 // codeRule returns the unnamed rule that counts the codes cs.

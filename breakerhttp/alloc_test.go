@@ -87,3 +87,26 @@ func TestTransportAllocations(t *testing.T) {
 		})
 	}
 }
+
+// nopWriter is a ResponseWriter and Flusher that allocates nothing.
+type nopWriter struct{ h http.Header }
+
+func (w *nopWriter) Header() http.Header       { return w.h }
+func (*nopWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (*nopWriter) WriteHeader(int)             {}
+func (*nopWriter) Flush()                      {}
+func (*nopWriter) CloseNotify() <-chan bool    { return nil }
+
+func TestHandlerAllocations(t *testing.T) {
+	b, err := breaker.New("alloc", breaker.WithTracker(breakerhttp.DefaultTracker()),
+		breaker.WithTripper(breaker.FailureStreak(1<<30)))
+	require.NoError(t, err)
+	h := breakerhttp.NewHandler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		w.(http.Flusher).Flush()
+	}), b)
+	w := &nopWriter{h: http.Header{}}
+	r, err := http.NewRequest(http.MethodGet, "http://127.0.0.1/", nil)
+	require.NoError(t, err)
+	assert.Equal(t, 1.0, testing.AllocsPerRun(100, func() { h.ServeHTTP(w, r) }), "the ResponseWriter wrapper only")
+}

@@ -123,3 +123,47 @@ func TestHandlerConcurrent(t *testing.T) {
 	assert.EqualValues(t, goroutines*perGoroutine, e.len(), "one CallEnd per request")
 	assert.EqualValues(t, goroutines*perGoroutine, served.Load()+shed.Load())
 }
+
+// TestRouteConcurrent asks one Route key func for the keys of many
+// requests at once, new routes and known ones, from many goroutines: every
+// goroutine gets the same key for the same route.
+func TestRouteConcurrent(t *testing.T) {
+	mux := http.NewServeMux()
+	patterns := []string{"/a/{id}", "/b/", "/c", "GET /d/{x...}"}
+	for _, p := range patterns {
+		mux.HandleFunc(p, func(http.ResponseWriter, *http.Request) {})
+	}
+	key := breakerhttp.Route(mux)
+	methods := []string{"GET", "POST", "PUT", "DELETE", "BREW", "CONNECT"}
+	paths := []string{"/a/1", "/b/x/y", "/c", "/d/e/f", "/b", "/./c", "/nowhere"}
+	var mu sync.Mutex
+	seen := map[string]map[string]bool{} // method and path → keys
+	var wg sync.WaitGroup
+	for g := range 32 {
+		wg.Go(func() {
+			for i := range 200 {
+				m, p := methods[(g+i)%len(methods)], paths[(g*7+i)%len(paths)]
+				r, err := http.NewRequest(m, "http://127.0.0.1"+p, nil)
+				if !assert.NoError(t, err) {
+					return
+				}
+				r.URL.Path = p // as the server parsed it, uncleaned
+				k := key(r)
+				mu.Lock()
+				if seen[m+" "+p] == nil {
+					seen[m+" "+p] = map[string]bool{}
+				}
+				seen[m+" "+p][k] = true
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	for req, keys := range seen {
+		assert.Len(t, keys, 1, "%s has one key", req)
+	}
+	assert.Len(t, seen["GET /a/1"], 1)
+	assert.True(t, seen["GET /a/1"]["GET /a/{id}"])
+	assert.True(t, seen["BREW /b/x/y"]["_OTHER /b/"])
+	assert.True(t, seen["CONNECT /b"][breakerhttp.RouteUnmatched], "a redirect of the mux's own")
+}

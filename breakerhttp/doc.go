@@ -27,6 +27,41 @@
 //
 //	b, err := breaker.New("inventory", breaker.WithTracker(breakerhttp.DefaultTracker()))
 //
+// With DefaultTracker, a call is:
+//
+//   - counted as a timeout (rule "timeout"): the request's context deadline
+//     passed, an [http.Client] Timeout passed (before the response's
+//     headers or in the middle of the body, whichever way net/http cancels
+//     the request), Transport.ResponseHeaderTimeout or
+//     Transport.TLSHandshakeTimeout passed, or an I/O timeout;
+//   - counted as a network error (rule "network_error"), on HTTP/1.1 and
+//     HTTP/2 alike: a refused or reset connection, a failed DNS lookup or
+//     TLS handshake, a connection closed before the response or its body
+//     was complete (a panicking handler, a body shorter than its
+//     Content-Length), an HTTP/2 stream reset (RST_STREAM), GOAWAY or lost
+//     connection, and on a server a handler that aborts with
+//     [http.ErrAbortHandler] (as httputil.ReverseProxy does when its
+//     upstream fails mid-body);
+//   - counted as a server error (rule "http_5xx"): a 5xx response;
+//   - ignored when the caller gave up (its context canceled, before the
+//     headers or mid-body, including the HTTP/2 reset that follows; rule
+//     "context_canceled", the breaker's own), and for a 4xx response or
+//     any other error, naming no rule since none matched.
+//
+// The Transport makes the first item hold: net/http ends a request whose
+// Client.Timeout passes either through the request's context or through
+// the deprecated Request.Cancel channel, racing, and the second makes the
+// wrapped RoundTripper fail with "net/http: request canceled". So a
+// failure of a request whose deadline has passed is reported to the
+// breaker as an error that matches [context.DeadlineExceeded] (and wraps
+// the original), and a failure after the caller closed Request.Cancel as
+// one that matches [context.Canceled]; the caller still gets the error as
+// the RoundTripper returned it.
+//
+// The failure matrix in the repository's docs (docs/failures.md) lists
+// every such failure with its decision, rule and error.type, as a test
+// against real HTTP/1.1 and HTTP/2 servers observes them.
+//
 // The ready rules [ServerErrors], [TooManyRequests], [NetworkErrors] and
 // [Timeouts] are ordinary [tracker.Rule] values, each with its own label
 // for telemetry, and compose with every tracker combinator:
@@ -49,8 +84,10 @@
 // [breaker.Group] and a key func instead of a breaker: each request runs
 // under the breaker of its key, so that one failing host or route does not
 // refuse the others. [Host] keys by host, [Route] by method and ServeMux
-// pattern; any func of the request that returns few distinct values will
-// do.
+// pattern (the pattern of its own mux, also when that mux is mounted under
+// another; a request the mux answers itself, with 404, 405 or a redirect,
+// has the one key [RouteUnmatched], so clients cannot make keys); any func
+// of the request that returns few distinct values will do.
 //
 // # Telemetry
 //
@@ -69,5 +106,7 @@
 // context of its own (as otelbridge does); a request without a response
 // body, a refused request and a status error of 400 to 599 allocate
 // nothing more. A served request costs one allocation (the
-// ResponseWriter wrapper).
+// ResponseWriter wrapper, which has exactly the optional interfaces of the
+// server's: see [NewHandler]); under [Route], it also costs a second
+// routing lookup in the ServeMux, and what ServeMux.Handler allocates.
 package breakerhttp

@@ -178,3 +178,38 @@ func ExampleGroupMiddleware() {
 	// /orders/2 503 Retry-After="10"
 	// /health   200 Retry-After=""
 }
+
+// Route keys each route of its own mux, here one mounted under another
+// behind http.StripPrefix; every request the mux answers itself (404, 405,
+// a redirect) has the one key RouteUnmatched.
+func ExampleRoute() {
+	api := http.NewServeMux()
+	api.HandleFunc("GET /items/{id}", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, r.PathValue("id")) })
+	api.HandleFunc("/orders", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "orders") })
+	g, err := breaker.NewGroup("api", breaker.WithTracker(breakerhttp.DefaultTracker()))
+	if err != nil {
+		panic(err)
+	}
+	defer g.Close()
+	route := breakerhttp.Route(api)
+	key := func(r *http.Request) string {
+		k := route(r)
+		fmt.Printf("%s %s: %s\n", r.Method, r.URL.Path, k)
+		return k
+	}
+	root := http.NewServeMux()
+	root.Handle("/api/", http.StripPrefix("/api", breakerhttp.GroupMiddleware(g, key)(api)))
+
+	for _, req := range [][2]string{
+		{"GET", "/api/items/7"}, {"GET", "/api/items/8"}, {"POST", "/api/orders"},
+		{"DELETE", "/api/items/7"}, {"GET", "/api/nowhere"},
+	} {
+		root.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(req[0], req[1], nil))
+	}
+	// Output:
+	// GET /items/7: GET /items/{id}
+	// GET /items/8: GET /items/{id}
+	// POST /orders: POST /orders
+	// DELETE /items/7: unmatched
+	// GET /nowhere: unmatched
+}

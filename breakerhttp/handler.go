@@ -27,14 +27,20 @@ import (
 // call is recorded as a counted failure and the panic goes on, except for
 // [http.ErrAbortHandler], the handler's deliberate way to abort a response
 // (httputil.ReverseProxy uses it when the upstream fails mid-body): it is
-// reported as an error for the tracker to classify (b ignores it when the
-// client went away, since the request's context is then canceled) and then
-// goes on too.
+// reported as an error for the tracker to classify, and then goes on too.
+// [NetworkErrors] (and so [DefaultTracker]) counts it: the response was cut
+// off; b ignores it when the client went away, since the request's context
+// is then canceled.
 //
-// The ResponseWriter that h gets keeps what the server's has: it is an
-// [http.Flusher], an [http.Hijacker] and an [io.ReaderFrom], and its
-// Unwrap method lets an [http.ResponseController] reach every other
-// feature (deadlines, full duplex).
+// The ResponseWriter that h gets has exactly the optional interfaces of
+// the server's, so that a handler that detects a feature by a type
+// assertion is not misled: it is an [http.Flusher], an [http.Hijacker],
+// an [io.ReaderFrom], an [http.Pusher] or an http.CloseNotifier when, and
+// only when, the server's is (over HTTP/1.1, net/http's is no Pusher;
+// over HTTP/2, no Hijacker and no ReaderFrom). Its Unwrap method lets an
+// [http.ResponseController] reach every other feature (deadlines, full
+// duplex). It is never an [io.StringWriter], a shortcut rather than a
+// feature: [io.WriteString] writes through Write instead.
 //
 // NewHandler panics if h or b is nil.
 func NewHandler(h http.Handler, b *breaker.Breaker) http.Handler {
@@ -86,7 +92,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if cctx := c.Context(); cctx != ctx {
 		r = r.WithContext(cctx)
 	}
-	rw := &responseWriter{w: w}
+	rw, ww := wrapWriter(w)
 	returned := false
 	defer func() {
 		if returned {
@@ -102,7 +108,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			panic(v)
 		}
 	}()
-	h.h.ServeHTTP(rw, r)
+	h.h.ServeHTTP(ww, r)
 	returned = true
 	c.Done(rw.outcome())
 }

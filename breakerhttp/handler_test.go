@@ -181,7 +181,7 @@ func TestHandlerPanicIsCountedAndGoesOn(t *testing.T) {
 		rule     string
 	}{
 		{"panic", "handler broke", sdk.DecisionCounted, breaker.RulePanic},
-		{"ErrAbortHandler goes to the tracker", http.ErrAbortHandler, sdk.DecisionIgnored, ignoredRule(http.ErrAbortHandler)},
+		{"ErrAbortHandler is a network error", http.ErrAbortHandler, sdk.DecisionCounted, breakerhttp.RuleNetworkError},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -255,22 +255,24 @@ func TestHandlerKeepsResponseWriterFeatures(t *testing.T) {
 
 func TestHandlerWithoutFeaturesUnderneath(t *testing.T) {
 	// A ResponseWriter that is neither a Flusher nor a Hijacker nor a
-	// ReaderFrom: the wrapper reports what the underlying one cannot do.
+	// ReaderFrom: neither is the wrapper, and a ResponseController reports
+	// what the underlying one cannot do.
 	b, _ := newBreaker(t, 1)
 	var flushErr, hijackErr error
-	var copied string
+	var isReaderFrom bool
 	h := breakerhttp.NewHandler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		flushErr = http.NewResponseController(w).Flush()
 		_, _, hijackErr = http.NewResponseController(w).Hijack()
-		_, _ = w.(io.ReaderFrom).ReadFrom(strReader("copied"))
+		_, isReaderFrom = w.(io.ReaderFrom)
+		_, _ = io.Copy(w, strReader("copied"))
 	}), b)
 	rec := httptest.NewRecorder()
 	w := struct{ http.ResponseWriter }{rec}
 	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
-	copied = rec.Body.String()
 	assert.ErrorIs(t, flushErr, http.ErrNotSupported)
 	assert.ErrorIs(t, hijackErr, http.ErrNotSupported)
-	assert.Equal(t, "copied", copied)
+	assert.False(t, isReaderFrom)
+	assert.Equal(t, "copied", rec.Body.String())
 }
 
 func TestMiddleware(t *testing.T) {

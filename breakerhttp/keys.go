@@ -2,9 +2,9 @@ package breakerhttp
 
 import (
 	"net/http"
+	"reflect"
 	"strings"
 	"sync"
-	"sync/atomic"
 )
 
 // Host is a key func for [NewGroupTransport] and [NewGroupHandler]: the
@@ -22,39 +22,48 @@ func Host(r *http.Request) string {
 }
 
 // RouteUnmatched is the key [Route] gives a request that no pattern of its
-// ServeMux matches.
+// ServeMux serves: the one key a client can reach that is not a route.
 const RouteUnmatched = "unmatched"
 
 // Route returns a key func for [NewGroupHandler] and [GroupMiddleware]: the
-// request's method and the mux pattern that serves it, such as
+// request's method and the pattern of mux that serves it, such as
 // "GET /items/{id}", so that each route has a breaker of its own while a
 // route's path values (item IDs) do not make new keys. A pattern that names
 // a method is the key as it is; other patterns are preceded by the
 // request's method and a space ("POST /upload"), where methods other than
-// the nine of RFC 9110 and RFC 5789 are "_OTHER", as in otelhttp, so that a
-// client cannot make keys at will. A request that no pattern matches has
-// the key [RouteUnmatched].
+// the nine of RFC 9110 and RFC 5789 are "_OTHER", as in otelhttp.
 //
-// The pattern is Request.Pattern when the ServeMux has routed the request
-// already (the handler is registered on mux), and mux's Handler method
-// finds it otherwise (the handler wraps mux). Each key is built once: the
-// func allocates nothing for a route it has seen.
+// Route asks mux, through its Handler method, which pattern serves each
+// request; it does not trust Request.Pattern, which holds the pattern of
+// whichever ServeMux routed the request last: an outer mux's, when mux is
+// mounted under another (root.Handle("/api/", GroupMiddleware(g,
+// Route(api))(api)), with or without [http.StripPrefix]). So Route works
+// the same around mux and around a handler registered on mux.
+//
+// No request a client can send makes a key that is not a pattern of mux:
+// a request that mux answers itself has the key [RouteUnmatched], whether
+// the answer is 404 Not Found, 405 Method Not Allowed or a redirect (to a
+// cleaned path, to the path with a trailing slash, or the redirect of a
+// CONNECT request, for which ServeMux reports the path as the pattern). A
+// route whose handler is an [http.RedirectHandler] has that key too: Route
+// cannot tell it from the mux's own redirects. So a Group under Route has
+// at most ten keys per pattern of mux, plus RouteUnmatched.
+//
+// Each key is built once and kept: Route holds at most as many keys as
+// there can be, and allocates nothing for a route it has seen beyond what
+// mux's Handler method allocates.
 //
 // Route panics if mux is nil.
 func Route(mux *http.ServeMux) func(*http.Request) string {
 	if mux == nil {
 		panic("breakerhttp: Route called with a nil *http.ServeMux")
 	}
-	rk := &routeKeys{}
-	rk.m.Store(&map[routeKey]string{})
-	return func(r *http.Request) string {
-		p := r.Pattern
-		if p == "" {
-			_, p = mux.Handler(r)
-		}
-		return rk.key(r.Method, p)
-	}
+	rk := &routeKeys{mux: mux}
+	return rk.route
 }
+
+// redirectType is the type of the handlers with which ServeMux redirects.
+var redirectType = reflect.TypeOf(http.RedirectHandler("/", http.StatusTemporaryRedirect))
 
 // methods are the methods that Route keeps as they are; the index of
 // "_OTHER" is len(methods).
@@ -83,42 +92,36 @@ type routeKey struct {
 	pattern string
 }
 
-// routeKeys holds the keys Route has built: a copy-on-write map, read
-// without a lock.
+// routeKeys holds the keys Route has built, in a sync.Map read without a
+// lock or an allocation; only patterns of the mux (at most ten keys each)
+// ever enter it.
 type routeKeys struct {
-	m  atomic.Pointer[map[routeKey]string]
-	mu sync.Mutex // serialises the writers of m
+	mux  *http.ServeMux
+	keys sync.Map // routeKey → string
+}
+
+func (rk *routeKeys) route(r *http.Request) string {
+	h, p := rk.mux.Handler(r)
+	if p == "" || reflect.TypeOf(h) == redirectType {
+		return RouteUnmatched
+	}
+	return rk.key(r.Method, p)
 }
 
 func (rk *routeKeys) key(method, pattern string) string {
-	if pattern == "" {
-		return RouteUnmatched
-	}
 	if hasMethod(pattern) {
 		return pattern
 	}
 	k := routeKey{methodIndex(method), pattern}
-	if s, ok := (*rk.m.Load())[k]; ok {
-		return s
-	}
-	rk.mu.Lock()
-	defer rk.mu.Unlock()
-	old := *rk.m.Load()
-	if s, ok := old[k]; ok {
-		return s
+	if s, ok := rk.keys.Load(k); ok {
+		return s.(string)
 	}
 	m := otherMethod
 	if int(k.method) < len(methods) {
 		m = methods[k.method]
 	}
-	s := m + " " + pattern
-	next := make(map[routeKey]string, len(old)+1)
-	for k, v := range old {
-		next[k] = v
-	}
-	next[k] = s
-	rk.m.Store(&next)
-	return s
+	s, _ := rk.keys.LoadOrStore(k, m+" "+pattern)
+	return s.(string)
 }
 
 // hasMethod reports whether a ServeMux pattern starts with a method, as in

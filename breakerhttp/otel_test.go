@@ -1,6 +1,7 @@
 package breakerhttp_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"strconv"
@@ -200,4 +201,64 @@ func TestHandlerTelemetry(t *testing.T) {
 	assert.Equal(t, "counted", a[string(otelbridge.DecisionKey)])
 	assert.Equal(t, breakerhttp.RuleServerError, a[string(otelbridge.RuleKey)])
 	assert.Equal(t, "500", a[string(otelbridge.ErrorTypeKey)])
+}
+
+// TestIgnoredErrorsNameNoRule pins the convention that an ignored error
+// names a rule only when a rule matched it, on the client and the server:
+// DefaultTracker ignores a 404 or a 429 because none of its rules matched,
+// so their spans and metric points carry no circuit_breaker.rule; a
+// caller's cancellation is ignored by the breaker's own rule, which its
+// span names.
+func TestIgnoredErrorsNameNoRule(t *testing.T) {
+	tel := testutil.NewTelemetry(t)
+	b := otelBreaker(t, tel)
+	srv := newServer(t, http.HandlerFunc(statusHandler))
+	c := &http.Client{Transport: breakerhttp.NewTransport(&http.Transport{}, b)}
+	t.Cleanup(c.CloseIdleConnections)
+	for _, status := range []int{404, 429} {
+		resp, err := c.Get(srv.URL + "/?status=" + strconv.Itoa(status))
+		require.NoError(t, err)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		require.NoError(t, resp.Body.Close())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+	require.NoError(t, err)
+	_, err = c.Do(req)
+	require.ErrorIs(t, err, context.Canceled)
+
+	hb := otelBreaker(t, tel)
+	hsrv := newServer(t, breakerhttp.NewHandler(http.HandlerFunc(http.NotFound), hb))
+	resp, err := hsrv.Client().Get(hsrv.URL)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	require.Equal(t, http.StatusNotFound, resp.StatusCode)
+
+	type span struct{ decision, rule, errorType string }
+	var got []span
+	for _, s := range tel.Ended() {
+		if s.InstrumentationScope().Name != otelbridge.ScopeName {
+			continue
+		}
+		a := testutil.AttrMap(s.Attributes())
+		rule, _ := a[string(otelbridge.RuleKey)].(string)
+		got = append(got, span{a[string(otelbridge.DecisionKey)].(string), rule, a[string(otelbridge.ErrorTypeKey)].(string)})
+	}
+	assert.Equal(t, []span{
+		{"ignored", "", "404"},
+		{"ignored", "", "429"},
+		{"ignored", breaker.RuleContextCanceled, otelbridge.ErrorTypeCanceled},
+		{"ignored", "", "404"}, // the server's
+	}, got)
+
+	rm := tel.Collect(t)
+	m, _, ok := testutil.FindMetric(rm, "circuit_breaker.calls")
+	require.True(t, ok)
+	for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
+		_, has := dp.Attributes.Value(otelbridge.RuleKey)
+		assert.False(t, has, "the rule is on spans only")
+	}
+	assert.EqualValues(t, 3, callsWith(rm, otelbridge.DecisionKey.String("ignored"), otelbridge.ErrorTypeKey.String("404"))+
+		callsWith(rm, otelbridge.DecisionKey.String("ignored"), otelbridge.ErrorTypeKey.String("429")))
 }

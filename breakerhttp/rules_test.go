@@ -77,6 +77,11 @@ func TestReadyRules(t *testing.T) {
 		{"truncated body", io.ErrUnexpectedEOF, false, false, true, false, breakerhttp.RuleNetworkError},
 		{"deadline", context.DeadlineExceeded, false, false, false, true, breakerhttp.RuleTimeout},
 		{"I/O timeout", ioTimeout, false, false, false, true, breakerhttp.RuleTimeout},
+		{"handler aborted", http.ErrAbortHandler, false, false, true, false, breakerhttp.RuleNetworkError},
+		{"HTTP/2 connection lost", errors.New("http2: client connection lost"), false, false, true, false, breakerhttp.RuleNetworkError},
+		{"HTTP/2 GOAWAY", fmt.Errorf("http2: Transport received GOAWAY from server ErrCode:%v", "ENHANCE_YOUR_CALM"), false, false, true, false, breakerhttp.RuleNetworkError},
+		{"HTTP/2 GOAWAY, wrapped", fmt.Errorf("round trip: %w", errors.New("http2: Transport received Server's graceful shutdown GOAWAY")), false, false, true, false, breakerhttp.RuleNetworkError},
+		{"HTTP/2 caller's mistake", errors.New("http2: request body larger than specified content length"), false, false, false, false, ""},
 		{"canceled", context.Canceled, false, false, false, false, ""},
 		{"other", errors.New("unsupported protocol scheme"), false, false, false, false, ""},
 	}
@@ -126,7 +131,13 @@ func TestReadyRulesCompose(t *testing.T) {
 		{"5xx still counted", breakerhttp.DefaultTracker().Or(breakerhttp.TooManyRequests()), statusErr(t, 502), sdk.DecisionCounted, breakerhttp.RuleServerError},
 		{"excluded", breakerhttp.DefaultTracker().And(tracker.Not(tracker.Is(errSkip))), errors.Join(errSkip, io.EOF), sdk.DecisionIgnored, "is"},
 		{"renamed", tracker.Named("upstream", breakerhttp.ServerErrors()), statusErr(t, 500), sdk.DecisionCounted, "upstream"},
-		{"5xx only, no timeouts", breakerhttp.ServerErrors(), context.DeadlineExceeded, sdk.DecisionIgnored, breakerhttp.RuleServerError},
+		// A ready rule names its label only on the errors it matched.
+		{"5xx only, no timeouts", breakerhttp.ServerErrors(), context.DeadlineExceeded, sdk.DecisionIgnored, ""},
+		{"429 rule, a 503", breakerhttp.TooManyRequests(), statusErr(t, 503), sdk.DecisionIgnored, ""},
+		{"network rule, a deadline", breakerhttp.NetworkErrors(), context.DeadlineExceeded, sdk.DecisionIgnored, ""},
+		{"timeout rule, a 404", breakerhttp.Timeouts(), statusErr(t, 404), sdk.DecisionIgnored, ""},
+		{"named around the whole, nothing matched", tracker.Named("upstream", breakerhttp.DefaultTracker()), statusErr(t, 404), sdk.DecisionIgnored, ""},
+		{"named around the whole, matched", tracker.Named("upstream", breakerhttp.DefaultTracker()), statusErr(t, 503), sdk.DecisionCounted, "upstream"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -136,7 +147,11 @@ func TestReadyRulesCompose(t *testing.T) {
 			assert.Equal(t, tt.rule, v.Rule)
 		})
 	}
-	s500 := statusErr(t, 500)
-	assert.Zero(t, testing.AllocsPerRun(100, func() { breakerhttp.DefaultTracker().Track(ctx, s500) }),
-		"classifying a status error allocates nothing")
+	for _, code := range []int{500, 404} { // 404 goes through every rule, the HTTP/2 ones included
+		se := statusErr(t, code)
+		assert.Zero(t, testing.AllocsPerRun(100, func() { breakerhttp.DefaultTracker().Track(ctx, se) }),
+			"classifying a status error allocates nothing")
+	}
+	eof := fmt.Errorf("read: %w", io.ErrUnexpectedEOF)
+	assert.Zero(t, testing.AllocsPerRun(100, func() { breakerhttp.DefaultTracker().Track(ctx, eof) }))
 }

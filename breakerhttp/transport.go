@@ -20,7 +20,9 @@ import (
 // span, so that otelhttp's client span is its child), and its call ends:
 //
 //   - when the wrapped RoundTripper returns an error: the call's outcome is
-//     that error, which RoundTrip returns untouched;
+//     that error, which RoundTrip returns untouched (see below for the
+//     outcome of a request whose deadline passed or that the caller
+//     canceled through Request.Cancel);
 //   - at once, for a response without a body (a HEAD request, 1xx, 204 and
 //     304 responses, a Content-Length of 0) and for 101 Switching
 //     Protocols, whose body (the upgraded connection, writable as well as
@@ -29,6 +31,17 @@ import (
 //     closed it, whichever comes first, so that the whole latency and an
 //     error while reading the body count. A body read error is the call's
 //     outcome; otherwise the outcome is the response's status.
+//
+// A request may fail, in the round trip or while its body is read, because
+// its deadline passed: net/http then ends it through the request's context
+// or, for an [http.Client] Timeout, through the deprecated Request.Cancel
+// channel, whichever comes first, and the error says "net/http: request
+// canceled" in the second case. So, when the request's context has a
+// deadline that has passed (and was not canceled), the call's outcome is an
+// error that matches [context.DeadlineExceeded] and wraps the original one,
+// so that [Timeouts] counts every such failure; when the caller closed
+// Request.Cancel before any deadline, the outcome matches
+// [context.Canceled]. The caller gets the original error either way.
 //
 // The status becomes the outcome as a [*StatusError] for codes of 400 and
 // more, and as success below: the breaker's tracker (see [DefaultTracker])
@@ -40,9 +53,12 @@ import (
 // that is never read to its end or closed leaves the call unreported, as it
 // leaves the connection unusable: such a call counts as in flight and, if
 // it was admitted while half-open, holds its half-open slot until the
-// breaker's next transition (see [breaker.Call]). Closing a body twice,
-// reading it after Close or concurrently with Close behave as they do for
-// the wrapped body; the call is reported once, by whichever comes first.
+// breaker's next transition; when every slot is held so for the half-open
+// timeout ([breaker.WithHalfOpenTimeout], on by default), the holders count
+// as failures and the breaker re-opens (see [breaker.Call]). Closing a
+// body twice, reading it after Close or concurrently with Close behave as
+// they do for the wrapped body; the call is reported once, by whichever
+// comes first.
 type Transport struct {
 	next http.RoundTripper
 	pick func(*http.Request) (*breaker.Breaker, error)
@@ -91,7 +107,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	resp, err := t.send(&c, req)
 	if err != nil {
-		c.Done(err)
+		c.Done(failure(req, err))
 		return resp, err
 	}
 	if resp == nil { // a broken RoundTripper; http.Client reports it
@@ -102,7 +118,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		c.Done(statusError(resp.StatusCode))
 		return resp, nil
 	}
-	resp.Body = newBody(resp.Body, c, statusError(resp.StatusCode))
+	resp.Body = newBody(resp.Body, req, c, statusError(resp.StatusCode))
 	return resp, nil
 }
 

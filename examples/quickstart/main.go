@@ -118,7 +118,11 @@ func run(ctx context.Context, w io.Writer, args []string) error {
 			sdk.Hooks{
 				CallEnd: func(_ context.Context, c sdk.CallEnd) {
 					if c.Outcome == sdk.OutcomeError {
-						say("tracker: %q is %s (rule %s)", c.Err, c.Decision, c.Rule)
+						rule := "rule " + c.Rule
+						if c.Rule == "" {
+							rule = "no rule matched it"
+						}
+						say("tracker: %q is %s (%s)", c.Err, c.Decision, rule)
 					}
 				},
 				StateChange: func(_ context.Context, t sdk.Transition) {

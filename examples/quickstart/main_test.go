@@ -21,7 +21,7 @@ func TestRunPretty(t *testing.T) {
 	assert.Contains(t, s, "### call 5: payment provider unavailable; breaker open")
 	assert.Contains(t, s, "### call 6: rejected (circuit breaker is open)")
 	assert.Contains(t, s, "### call 8: charged; breaker closed")
-	assert.Contains(t, s, `### tracker: "card declined: insufficient funds" is ignored (rule transient)`)
+	assert.Contains(t, s, `### tracker: "card declined: insufficient funds" is ignored (no rule matched it)`)
 	assert.Contains(t, s, `### tracker: "payment provider unavailable" is counted (rule transient)`)
 	assert.Contains(t, s, "### transition: closed -> open (tripped; the window had 4 calls, 2 failures)")
 	assert.Contains(t, s, "### transition: open -> half_open (retry;")

@@ -13,27 +13,42 @@ import (
 )
 
 // consumerMain is a program that uses the library the way an application
-// does: a breaker with the OpenTelemetry bridge on the global providers.
+// does: a breaker with the OpenTelemetry bridge on the global providers,
+// on a status page.
 const consumerMain = `package main
 
 import (
 	"context"
 	"fmt"
+	"net/http"
 
+	"github.com/fluxgate/fluxgate/breakerstatus"
 	"github.com/fluxgate/fluxgate/otelbridge"
 	"github.com/fluxgate/fluxgate/sdk/breaker"
 	"github.com/fluxgate/fluxgate/sdk/tracker"
 )
 
 func main() {
+	reg, err := breakerstatus.NewRegistry()
+	if err != nil {
+		panic(err)
+	}
 	b, err := breaker.New("consumer",
 		breaker.WithTracker(tracker.All()),
-		breaker.WithHooks(otelbridge.Hooks()),
+		breaker.WithHooks(otelbridge.Hooks(), reg.Hooks()),
 	)
 	if err != nil {
 		panic(err)
 	}
 	defer b.Close()
+	if err := reg.Add(b); err != nil {
+		panic(err)
+	}
+	h, err := breakerstatus.NewHandler(reg)
+	if err != nil {
+		panic(err)
+	}
+	http.Handle("/debug/breakers", h)
 	fmt.Println(b.Do(context.Background(), func(context.Context) error { return nil }))
 }
 `
@@ -50,6 +65,7 @@ var heavy = []string{
 	"github.com/sony/gobreaker",
 	"github.com/failsafe-go/failsafe-go",
 	"go.opentelemetry.io/collector",
+	"github.com/chromedp", // the status page example's browser test
 }
 
 // testOnly are modules the library's own tests need. Go's module graph

@@ -343,6 +343,11 @@ type Info struct {
 	ConsecutiveFailures int
 	// Metric is the window's metric (a copy).
 	Metric Metric
+	// RetryAt is, while the breaker is open, when its retry policy expects
+	// to let the next call through as a half-open probe, without jitter (as
+	// NotPermittedError.RetryAt); the zero time in any other state, and
+	// when there is no estimate (Never, RetryFunc).
+	RetryAt time.Time
 }
 
 // Info returns a consistent snapshot of the breaker. Like State, it first
@@ -366,6 +371,9 @@ func (b *Breaker) Info() Info {
 		Reopens:             b.reopens,
 		ConsecutiveFailures: max(b.streak, 0),
 		Metric:              b.win.metric(now).clone(),
+	}
+	if r := b.openErr.Load(); info.State == sdk.StateOpen && r != nil {
+		info.RetryAt = r.retryAt
 	}
 	if expired {
 		b.deliverLocked()

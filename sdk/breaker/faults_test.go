@@ -4,7 +4,7 @@ package breaker_test
 // protected function that panics or calls runtime.Goexit in any state,
 // hooks that panic or block, a tracker that panics, callers that give up
 // while waiting for a half-open slot or while their probe runs. Each test
-// checks the promises of the Guarantees section of README.md: the slot comes back, the
+// checks the promises of the docs/guarantees.md: the slot comes back, the
 // outcome is counted (or deliberately not), the state stays consistent and
 // every call gets exactly one CallStart and one CallEnd.
 

@@ -79,9 +79,10 @@ func TestCallEndCarriesDecisionAndDuration(t *testing.T) {
 		ends := rec.endList()
 		require.Len(t, ends, 2)
 		assert.Equal(t, sdk.DecisionIgnored, ends[0].Decision)
-		assert.Equal(t, "value", ends[0].Rule)
+		assert.Empty(t, ends[0].Rule, "no rule matched the ignored error")
 		assert.Equal(t, 3*time.Second, ends[0].Duration)
 		assert.Equal(t, sdk.DecisionCounted, ends[1].Decision)
+		assert.Equal(t, "value", ends[1].Rule)
 		assert.Equal(t, sdk.StateClosed, ends[1].State)
 	})
 }

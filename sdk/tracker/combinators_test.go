@@ -203,11 +203,11 @@ func TestShortCircuitOrder(t *testing.T) {
 		want  tracker.Verdict
 	}{
 		{"and stops at first ignored", tracker.And(rec.rule("a", true), rec.rule("b", false), rec.rule("c", true)),
-			[]string{"a", "b"}, ignored("b")},
+			[]string{"a", "b"}, ignored("")},
 		{"and evaluates all when all count", tracker.And(rec.rule("a", true), rec.rule("b", true), rec.rule("c", true)),
 			[]string{"a", "b", "c"}, counted("c")},
 		{"and stops at once", tracker.And(rec.rule("a", false), rec.rule("b", true)),
-			[]string{"a"}, ignored("a")},
+			[]string{"a"}, ignored("")},
 		{"or stops at first counted", tracker.Or(rec.rule("a", false), rec.rule("b", true), rec.rule("c", true)),
 			[]string{"a", "b"}, counted("b")},
 		{"or evaluates all when none counts", tracker.Or(rec.rule("a", false), rec.rule("b", false), rec.rule("c", false)),
@@ -257,9 +257,9 @@ func TestRuleLabels(t *testing.T) {
 		{"not of a rule that did not match names nothing", tracker.Not(no), errPlain, counted("")},
 		{"not of a rule that matched names it", tracker.Not(yes), errPlain, ignored("custom")},
 		{"named replaces the label", tracker.Named("network", op.Or(deadline)), context.DeadlineExceeded, counted("network")},
-		{"named when ignored", tracker.Named("network", op.Or(deadline)), errPlain, ignored("network")},
+		{"named when nothing matched names nothing", tracker.Named("network", op.Or(deadline)), errPlain, ignored("")},
 		{"named inside a composite", tracker.Named("network", op.Or(deadline)).And(tracker.Named("yes", yes)), errOp, counted("yes")},
-		{"named stops at the composite", tracker.Named("network", op.Or(deadline)).And(yes), errPlain, ignored("network")},
+		{"named stops at the composite", tracker.Named("network", op.Or(deadline)).And(yes), errPlain, ignored("")},
 		{"outermost named wins", tracker.Named("outer", tracker.Named("inner", op)), errOp, counted("outer")},
 		{"not of named", tracker.Named("network", op).Not(), errOp, ignored("network")},
 		{"named of not", tracker.Named("not_network", op.Not()), errOp, ignored("not_network")},
@@ -275,7 +275,7 @@ func TestNamed(t *testing.T) {
 	server := tracker.Named("http_5xx", statusIs(is5xx))
 	runCases(t, server, []trackCase{
 		{"503", err503, counted("http_5xx")},
-		{"404", err404, ignored("http_5xx")},
+		{"404", err404, ignored("")},
 	})
 	assert.Equal(t, "http_5xx", server.String())
 	assert.Equal(t, "http_5xx | !http_4xx", server.Or(tracker.Not(tracker.Named("http_4xx", statusIs(is4xx)))).String())
@@ -284,6 +284,8 @@ func TestNamed(t *testing.T) {
 	// Named over a foreign tracker.
 	f := tracker.Named("foreign", foreign{v: counted("inner")})
 	assert.Equal(t, counted("foreign"), f.Track(t.Context(), errPlain))
+	assert.Equal(t, ignored("foreign"), tracker.Named("foreign", foreign{v: ignored("inner")}).Track(t.Context(), errPlain))
+	assert.Equal(t, ignored(""), tracker.Named("foreign", foreign{v: ignored("")}).Track(t.Context(), errPlain))
 }
 
 func TestForeignTrackers(t *testing.T) {

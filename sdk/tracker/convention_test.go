@@ -15,18 +15,17 @@ import (
 
 // labelled is the shape of the ready rules of the integrations
 // (breakerhttp's DefaultTracker is an Or of such rules, breakergrpc's
-// Tracker is one): an Or around a Named rule, which names label when r
-// matched the error and no rule when it did not.
+// Tracker is one): a Named rule, which names label when r matched the
+// error and no rule when it did not.
 func labelled(label string, r tracker.Tracker) *tracker.Rule {
-	return tracker.Or(tracker.Named(label, r))
+	return tracker.Named(label, r)
 }
 
 // TestIgnoredNamesARuleOnlyWhenOneMatched pins the convention that core,
 // breakerhttp and breakergrpc share, so that telemetry grouped by
 // circuit_breaker.rule shows only errors a rule matched: an ignored error
 // names a rule only when a rule matched it (an exclusion, under Not), for
-// labelled rules under every combinator. Named is the one way to put a
-// label on every verdict, matched or not.
+// labelled rules under every combinator, and for Named itself.
 func TestIgnoredNamesARuleOnlyWhenOneMatched(t *testing.T) {
 	server := labelled("5xx", statusIs(is5xx))
 	timeout := labelled("timeout", tracker.Is(context.DeadlineExceeded))
@@ -49,8 +48,10 @@ func TestIgnoredNamesARuleOnlyWhenOneMatched(t *testing.T) {
 		{"not, not matched", tracker.Not(server), err404, counted("")},
 		{"not not", tracker.Not(tracker.Not(server)), err404, ignored("")},
 		{"nested", tracker.Or(server.And(skip.Not()), timeout), err404, ignored("")},
-		// Named labels every verdict of its rule: the user's explicit choice.
-		{"named around the whole", tracker.Named("upstream", server.Or(timeout)), err404, ignored("upstream")},
+		// Named renames what matched inside it, and nothing else.
+		{"named around the whole, none matched", tracker.Named("upstream", server.Or(timeout)), err404, ignored("")},
+		{"named around the whole, matched", tracker.Named("upstream", server.Or(timeout)), err503, counted("upstream")},
+		{"bare named, not matched", tracker.Named("5xx", statusIs(is5xx)), err404, ignored("")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

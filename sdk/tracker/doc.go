@@ -52,29 +52,28 @@
 //
 // A verdict names only a rule that matched the error, so that "ignored by
 // rule timeout" never appears for an error the timeout rule knows nothing
-// about. A leaf matches when its test is true. The one exception is
-// [Named]: a name labels every verdict of its rule, matched or not, so that
-// a named tracker always reports its name. [Verdict.Rule] is "" when no rule
-// is named. For every kind of rule:
+// about. A leaf matches when its test is true; [Named] renames whatever
+// matched inside it. breakerhttp and breakergrpc follow the same
+// convention. [Verdict.Rule] is "" when no rule is named. For every kind of
+// rule:
 //
 //	rule              counts the error when    verdict when it counts          verdict when it ignores
 //	----------------  -----------------------  ------------------------------  ---------------------------------
 //	All               always                   counted, "all"                  (never ignores)
 //	TypeOf, Is,       its test matches         counted, its own label          ignored, no rule
 //	Custom
-//	Named(label, t)   t counts it              counted, label                  ignored, label
+//	Named(label, t)   t counts it              counted, label                  ignored, label if t's verdict
+//	                                                                           names a rule, else no rule
 //	Not(t)            t ignores it             counted, no rule                ignored, the rule t counted it by
 //	And(t1, ..., tn)  every ti counts it       counted, the label of the last  the verdict of the first ti that
 //	                                           ti whose verdict names a rule   ignored it
 //	Or(t1, ..., tn)   some ti counts it        the verdict of the first ti     ignored, no rule
 //	                                           that counted it
 //
-// So Named("5xx", a).Or(Named("timeout", b)) ignores a 404 naming no rule
-// (neither branch matched), while Named("transient", a.Or(b)) ignores it as
-// "transient". To name a rule only on the errors it matched (as
-// breakergrpc.Tracker does), put the Named rule in an Or:
-// Or(Named("5xx", a)) counts a 503 as "5xx" and ignores a 404 naming no
-// rule. All().And(Is(sql.ErrNoRows).Not()) counts io.EOF as "all" and
+// So Named("5xx", a).Or(Named("timeout", b)) and Named("transient", a.Or(b))
+// both ignore a 404 naming no rule (nothing matched it), and
+// Named("not_probe", All().And(isProbe.Not())) ignores a probe error as
+// "not_probe" (the exclusion matched it). All().And(Is(sql.ErrNoRows).Not()) counts io.EOF as "all" and
 // ignores sql.ErrNoRows as "is", the exclusion that matched. When names
 // are nested, the outermost one wins. [Not] of [Not] of a *Rule is the rule
 // itself, so it names what the rule names. A [Tracker] that is not a *Rule

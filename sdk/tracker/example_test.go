@@ -217,10 +217,10 @@ func Example_complex() {
 	// (type_of:*net.OpError | is | http_5xx) & !http_401
 }
 
-// Named gives a rule the label that every one of its verdicts reports, so
-// that telemetry shows "network" or "http_5xx" as the rule that decided
-// rather than the leaf inside. An Or that no branch matched names no rule;
-// naming the whole tracker gives its ignored errors a label too.
+// Named gives a rule the label that its verdicts report, so that telemetry
+// shows "network" or "http_5xx" as the rule that decided rather than the
+// leaf inside. An error that no rule inside matched names no rule, named
+// or not.
 func ExampleNamed() {
 	network := tracker.Named("network", tracker.TypeOf[*net.OpError]().Or(tracker.Is(context.DeadlineExceeded)))
 	serverErrors := tracker.Named("http_5xx", tracker.Custom(func(_ context.Context, err error) bool {
@@ -243,7 +243,7 @@ func ExampleNamed() {
 	// Output:
 	// context deadline exceeded: counted rule="network"; named: counted rule="transient"
 	// 504 Gateway Timeout: counted rule="http_5xx"; named: counted rule="transient"
-	// 409 Conflict: ignored rule=""; named: ignored rule="transient"
+	// 409 Conflict: ignored rule=""; named: ignored rule=""
 	// network | http_5xx
 }
 

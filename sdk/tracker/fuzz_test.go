@@ -279,7 +279,8 @@ func (n *fzNode) valid() bool {
 
 // eval is the direct evaluation, written from the table in the package
 // documentation: a leaf decides from the facts and names itself only when it
-// matched; Named relabels every verdict (the outermost name wins); Not
+// matched; Named renames a verdict that names a rule or counts (the
+// outermost name wins) and leaves an unnamed ignored one alone; Not
 // ignores what its operand counts, under the operand's label, and counts
 // what its operand ignores, naming no rule; And and Or evaluate left to right and
 // stop once the result is known. And gives the verdict of the first operand
@@ -324,7 +325,10 @@ func (n *fzNode) eval(f fzFacts, ctxValue bool, calls *[]int, matched map[string
 		}
 		return leaf(false, "custom")
 	case fzNamed:
-		c, _ := n.kids[0].eval(f, ctxValue, calls, matched)
+		c, l := n.kids[0].eval(f, ctxValue, calls, matched)
+		if !c && l == "" {
+			return false, "" // nothing inside matched: no name
+		}
 		matched[n.label] = true
 		return c, n.label
 	case fzNot:
@@ -423,7 +427,7 @@ func FuzzTrackerComposition(f *testing.F) {
 			t.Fatalf("%s on %q: Track = %+v, direct evaluation %+v", rule, err, got, want)
 		}
 		// A verdict names only a rule that matched the error: a leaf that
-		// matched, or a Named rule (or foreign tracker) that was evaluated.
+		// matched, a Named rule around one, or a foreign tracker's own name.
 		if got.Rule != "" && !matched[got.Rule] {
 			t.Fatalf("%s on %q: Track names rule %q, which did not match", rule, err, got.Rule)
 		}

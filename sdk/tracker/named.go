@@ -5,10 +5,13 @@ import (
 	"fmt"
 )
 
-// Named returns a rule that classifies errors exactly as t does, but reports
-// label as the Rule of every verdict, whichever rule inside t decided, and
-// also when no rule inside t matched the error. When named rules are nested,
-// the outermost label wins. Use it to give a composite rule a name that
+// Named returns a rule that classifies errors exactly as t does, and reports
+// label as the Rule of every verdict in which a rule inside t matched the
+// error, whichever rule that was: every error t counts, and an error t
+// ignores by an exclusion that matched it (under [Not]). An error that no
+// rule inside t matched is ignored naming no rule, so that telemetry grouped
+// by rule never shows "ignored by http_5xx" for a 404 the rule knows nothing
+// about. When named rules are nested, the outermost label wins. Use it to give a composite rule a name that
 // telemetry can show:
 //
 //	tracker.Named("http_5xx", tracker.Custom(isServerError))

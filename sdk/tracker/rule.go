@@ -84,8 +84,8 @@ func (c child) track(ctx context.Context, err error) Verdict {
 
 // Track classifies err. A nil err gives the zero Verdict without evaluating
 // anything. Otherwise the rule is evaluated with short-circuit semantics and
-// the verdict names only a rule that matched err, or a [Named] rule (see the
-// table in the package documentation).
+// the verdict names only a rule that matched err (see the table in the
+// package documentation).
 //
 // A nil or invalid rule (one whose [Rule.Err] is not nil) counts every error
 // and reports the rule "all".
@@ -115,8 +115,13 @@ func (r *Rule) eval(ctx context.Context, err error) Verdict {
 	case kindCustom:
 		return r.leaf(r.fn(ctx, err))
 	case kindNamed:
+		// The label replaces the name of whatever matched inside: the
+		// verdict is counted, or it names an exclusion that matched. An
+		// error that nothing inside matched stays unnamed.
 		v := r.kids[0].track(ctx, err)
-		v.Rule = r.label
+		if v.Decision == sdk.DecisionCounted || v.Rule != "" {
+			v.Rule = r.label
+		}
 		return v
 	case kindNot:
 		// An error the operand counts is excluded, under the name of the

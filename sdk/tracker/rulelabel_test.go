@@ -13,8 +13,8 @@ import (
 
 // TestVerdictNamesOnlyAMatchingRule checks the rule of the package
 // documentation's table, combinator by combinator: a verdict names a rule
-// only if that rule matched the error (or is a Named rule, whose label is on
-// every verdict it gives).
+// only if that rule matched the error (a Named rule renames what matched
+// inside it).
 func TestVerdictNamesOnlyAMatchingRule(t *testing.T) {
 	op := tracker.TypeOf[*net.OpError]()
 	deadline := tracker.Is(context.DeadlineExceeded)
@@ -35,22 +35,24 @@ func TestVerdictNamesOnlyAMatchingRule(t *testing.T) {
 		{"custom matches", statusIs(is5xx), err503, counted("custom")},
 		{"custom does not match", statusIs(is5xx), err404, ignored("")},
 
-		// Named labels every verdict of its rule.
+		// Named renames what matched inside it; nothing matched, no name.
 		{"named, matched", server, err503, counted("5xx")},
-		{"named, not matched", server, err404, ignored("5xx")},
-		{"outermost name wins", tracker.Named("outer", server), err404, ignored("outer")},
+		{"named, not matched", server, err404, ignored("")},
+		{"outermost name wins", tracker.Named("outer", server), err503, counted("outer")},
+		{"named exclusion, matched", tracker.Named("skip", tracker.Not(deadline)), context.DeadlineExceeded, ignored("skip")},
+		{"named exclusion, not matched", tracker.Named("skip", tracker.Not(deadline)), errPlain, counted("skip")},
 
 		// Or names the first branch that matched; none matched: no rule.
 		{"or: first branch matched", server.Or(timeout), err503, counted("5xx")},
 		{"or: second branch matched", server.Or(timeout), context.DeadlineExceeded, counted("timeout")},
 		{"or: no branch matched (a 404 under 5xx | timeout)", server.Or(timeout), err404, ignored("")},
 		{"or of leaves, none matched", op.Or(deadline), errPlain, ignored("")},
-		{"named or, none matched", tracker.Named("transient", server.Or(timeout)), err404, ignored("transient")},
+		{"named or, none matched", tracker.Named("transient", server.Or(timeout)), err404, ignored("")},
 
 		// And: the first operand that ignored decides; when all matched,
 		// the last operand whose verdict names a rule.
 		{"and: an unmatched leaf ignores, naming nothing", op.And(statusIs(is5xx)), errPlain, ignored("")},
-		{"and: a named operand ignores under its name", server.And(tracker.All()), err404, ignored("5xx")},
+		{"and: a named operand that did not match names nothing", server.And(tracker.All()), err404, ignored("")},
 		{"and: every operand matched, the last one named", op.And(tracker.Named("read", messageContains("timeout"))), errTimeout, counted("read")},
 		{"and: an exclusion that did not match names nothing", tracker.All().And(tracker.Is(errValue).Not()), errPlain, counted("all")},
 		{"and: nothing named", tracker.Is(errValue).Not().And(deadline.Not()), errPlain, counted("")},

@@ -9,4 +9,7 @@ package main
 var installs = map[string]string{
 	"e2e": "the e2e module installs Debian's prometheus package (Prometheus and promtool) with apt-get, " +
 		"as root, if prometheus or promtool is not on PATH; FLUXGATE_SKIP_E2E=1 leaves the module out",
+	"examples": "examples/statuspage's test drives the status page in a real headless Chromium, and installs " +
+		"Debian's chromium package with apt-get if no chromium is on PATH, when it runs as root with CI or " +
+		"FLUXGATE_INSTALL_CHROMIUM=1 set (it skips otherwise, and fails under CI if it cannot install it)",
 }
