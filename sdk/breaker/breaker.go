@@ -348,6 +348,10 @@ type Info struct {
 	// NotPermittedError.RetryAt); the zero time in any other state, and
 	// when there is no estimate (Never, RetryFunc).
 	RetryAt time.Time
+	// Enforcement is the fraction of would-be refusals the breaker
+	// enforces: 1 unless set otherwise, 0 in shadow mode (see
+	// WithEnforcement).
+	Enforcement float64
 }
 
 // Info returns a consistent snapshot of the breaker. Like State, it first
@@ -371,6 +375,7 @@ func (b *Breaker) Info() Info {
 		Reopens:             b.reopens,
 		ConsecutiveFailures: max(b.streak, 0),
 		Metric:              b.win.metric(now).clone(),
+		Enforcement:         math.Float64frombits(b.enforcement.Load()),
 	}
 	if r := b.openErr.Load(); info.State == sdk.StateOpen && r != nil {
 		info.RetryAt = r.retryAt

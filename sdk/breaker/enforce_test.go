@@ -24,6 +24,7 @@ func TestWithEnforcementIsValidated(t *testing.T) {
 	}
 	b := mustNew(t, breaker.WithEnforcement(0.25))
 	assert.Equal(t, 0.25, b.Enforcement())
+	assert.Equal(t, 0.25, b.Info().Enforcement)
 	var ce *breaker.ConfigError
 	require.ErrorAs(t, b.SetEnforcement(2), &ce)
 	assert.Equal(t, 0.25, b.Enforcement(), "an invalid enforcement changes nothing")

@@ -1781,6 +1781,10 @@ func TestModelShadowMakesTheTransitionsOfEnforcement(t *testing.T) {
 					rt.Fatalf("step %d: transitions differ:\nenforcing %v\nshadow    %v", n, et, st2)
 				}
 				ie, is := sides[0].b.Info(), sides[1].b.Info()
+				if ie.Enforcement != 1 || is.Enforcement != 0 {
+					rt.Fatalf("step %d: enforcement %v and %v", n, ie.Enforcement, is.Enforcement)
+				}
+				ie.Enforcement, is.Enforcement = 0, 0
 				if fmt.Sprint(ie) != fmt.Sprint(is) {
 					rt.Fatalf("step %d: Info differs:\nenforcing %+v\nshadow    %+v", n, ie, is)
 				}
