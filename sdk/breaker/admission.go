@@ -229,6 +229,12 @@ func (b *Breaker) probe(sg uint64, t *ticket) (again bool, wait chan struct{}, e
 		return false, ch, nil
 	}
 	var halfOpenFor time.Duration
+	if !timed && b.conf().permit.timed() { // reconfigured meanwhile
+		timed = true
+		if now.IsZero() {
+			now = time.Now()
+		}
+	}
 	if timed {
 		halfOpenFor = now.Sub(b.changedAt)
 	}
