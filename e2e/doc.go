@@ -6,7 +6,9 @@
 // Prometheus. The tests compare what the replicas' callers saw with what the
 // Collector and Prometheus report, count for count, and test the dashboard
 // and the alert and recording rules of the repository's dashboards
-// directory against that Prometheus.
+// directory against that Prometheus. TestOperate does the same for the
+// operating controls: shadow mode against enforcement, enforcement changed
+// at run time, and a group's cap on open keys.
 //
 // The package has no API: everything is in its tests. Run them alone with
 //

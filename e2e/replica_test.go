@@ -55,6 +55,15 @@ type replicaConfig struct {
 	Offset         int           // shifts the script
 	Script         string        // "mixed" or "failing"
 	Workers        int           // goroutines calling at once (at least 1)
+	// Enforcement is the group's breaker.WithEnforcement; nil: the
+	// default (1).
+	Enforcement *float64 `json:",omitempty"`
+	// MaxOpenFraction is the group's breaker.WithMaxOpenFraction; 0: the
+	// default (no cap).
+	MaxOpenFraction float64 `json:",omitempty"`
+	// Hosts are the URLs of several dependencies (one breaker each), called
+	// in turn, instead of Dependency alone.
+	Hosts []string `json:",omitempty"`
 }
 
 // callRecord is what a replica's caller saw of one call.
@@ -92,6 +101,8 @@ type truth struct {
 	ConstructedAt  time.Time
 	FlushError     string // of this flush
 	ExportErrors   int    // errors the SDK reported through otel.Handle
+	WouldReject    int    // calls the enforcement let through although the breaker would have refused them
+	TripsCapped    int64  // trips the group's cap on open keys refused
 }
 
 // windowTruth is the breaker's window when a flush began.
@@ -167,7 +178,8 @@ type replica struct {
 }
 
 // runReplica is the main function of a replica process: it reads commands
-// on stdin ("run N", "run N PLAN", "flush", "quit") and answers on stdout.
+// on stdin ("run N", "run N PLAN", "flush", "enforce F", "quit") and
+// answers on stdout.
 func runReplica(cfgJSON string) int {
 	var cfg replicaConfig
 	if err := json.Unmarshal([]byte(cfgJSON), &cfg); err != nil {
@@ -212,6 +224,16 @@ func runReplica(cfgJSON string) int {
 			emit(replicaMsg{Kind: "ran"})
 		case "flush":
 			emit(replicaMsg{Kind: "truth", Truth: r.flush(ctx)})
+		case "enforce": // "enforce F": the group's enforcement becomes F
+			f, err := strconv.ParseFloat(arg, 64)
+			if err == nil {
+				err = r.group.SetEnforcement(f)
+			}
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "replica: enforce:", err)
+				return 2
+			}
+			emit(replicaMsg{Kind: "enforced"})
 		case "quit":
 			t := r.flush(ctx)
 			r.group.Close()
@@ -278,6 +300,12 @@ func newReplica(cfg replicaConfig) (*replica, error) {
 		defer r.mu.Unlock()
 		r.truth.WindowReported = reg.Window != nil
 		return func() {}
+	}, CallEnd: func(_ context.Context, e sdk.CallEnd) {
+		if e.WouldReject {
+			r.mu.Lock()
+			r.truth.WouldReject++
+			r.mu.Unlock()
+		}
 	}, StateChange: func(ctx context.Context, tr sdk.Transition) {
 		sc := trace.SpanContextFromContext(ctx)
 		r.mu.Lock()
@@ -289,7 +317,14 @@ func newReplica(cfg replicaConfig) (*replica, error) {
 	}}
 	// One breaker per dependency host, through breakerhttp: the spans and
 	// metrics carry the host as circuit_breaker.key.
-	r.group, err = breaker.NewGroup(breakerName,
+	operate := []breaker.Option{}
+	if cfg.Enforcement != nil {
+		operate = append(operate, breaker.WithEnforcement(*cfg.Enforcement))
+	}
+	if cfg.MaxOpenFraction > 0 {
+		operate = append(operate, breaker.WithMaxOpenFraction(cfg.MaxOpenFraction))
+	}
+	r.group, err = breaker.NewGroup(breakerName, append(operate,
 		breaker.WithWindow(breaker.CountWindow(20)),
 		breaker.WithTracker(newTracker()),
 		breaker.WithTripper(breaker.Closed().And(breaker.MinRequests(8)).
@@ -304,7 +339,7 @@ func newReplica(cfg replicaConfig) (*replica, error) {
 				otelbridge.WithRejectedSpanInterval(0)),
 			truthHooks,
 		),
-	)
+	)...)
 	if err != nil {
 		return nil, err
 	}
@@ -349,7 +384,11 @@ func (r *replica) call(ctx context.Context, plan string) int {
 	if plan == "" {
 		plan = r.cfg.plan(seq)
 	}
-	code, panicked, err := r.do(ctx, plan)
+	dep := r.cfg.Dependency
+	if len(r.cfg.Hosts) > 0 {
+		dep = r.cfg.Hosts[seq%len(r.cfg.Hosts)]
+	}
+	code, panicked, err := r.do(ctx, dep, plan)
 	var npe breaker.NotPermittedError
 	switch {
 	case panicked:
@@ -377,13 +416,13 @@ func (r *replica) call(ctx context.Context, plan string) int {
 // do sends one request to the dependency and reads the answer; a panic
 // of the client's transport is recovered here, after the breaker recorded
 // it.
-func (r *replica) do(ctx context.Context, plan string) (code int, panicked bool, err error) {
+func (r *replica) do(ctx context.Context, dep, plan string) (code int, panicked bool, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			panicked = true
 		}
 	}()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.cfg.Dependency+"?do="+plan, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, dep+"?do="+plan+"&instance="+url.QueryEscape(r.cfg.Instance), nil)
 	if err != nil {
 		return 0, false, err
 	}
@@ -432,6 +471,7 @@ func (r *replica) flush(ctx context.Context) *truth {
 	}
 	r.truth.Transitions = append([]transitionRecord(nil), r.transitions...)
 	r.truth.ExportErrors = r.exportErrs
+	r.truth.TripsCapped = r.group.TripsCapped()
 	t := r.truth
 	t.Calls = append([]callRecord(nil), r.truth.Calls...)
 	t.FailedFlushes = append([]int(nil), r.truth.FailedFlushes...)

@@ -101,6 +101,15 @@ func (r *replicaProc) finishRun() error {
 	return err
 }
 
+// enforce sets the enforcement of the replica's group to f.
+func (r *replicaProc) enforce(f float64) error {
+	if err := r.send(fmt.Sprint("enforce ", f)); err != nil {
+		return err
+	}
+	_, err := r.await("enforced", 30*time.Second)
+	return err
+}
+
 // flush has the replica export everything now and returns its truth.
 func (r *replicaProc) flush() (*truth, error) {
 	if err := r.send("flush"); err != nil {

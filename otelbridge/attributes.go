@@ -49,10 +49,41 @@ const (
 	// SlowThresholdKey is the slow-call threshold, in seconds, of a
 	// circuit_breaker.window.slow_rate series.
 	SlowThresholdKey = attribute.Key("circuit_breaker.slow_call.threshold")
+	// WouldRejectKey is true on a call the breaker would have refused but
+	// let run because its enforcement is below 1 (shadow mode; see
+	// breaker.WithEnforcement): on its span and on its circuit_breaker.calls
+	// and circuit_breaker.call.duration measurements. Absent otherwise.
+	WouldRejectKey = attribute.Key("circuit_breaker.would_reject")
+	// OpenKeysKey is the number of a group's keys counted against its cap
+	// on open keys when a trip was capped (the trip_capped event).
+	OpenKeysKey = attribute.Key("circuit_breaker.open_keys")
+	// MaxOpenKeysKey is a group's cap on open keys at that moment (the
+	// trip_capped event).
+	MaxOpenKeysKey = attribute.Key("circuit_breaker.max_open_keys")
+	// ReconfiguredSettingsKey lists the settings a reconfiguration changed
+	// (the reconfigured event): "tripper", "enforcement", ...
+	ReconfiguredSettingsKey = attribute.Key("circuit_breaker.reconfigured.settings")
+	// ReconfiguredChangesKey describes each change of a reconfiguration,
+	// "setting: from -> to" (the reconfigured event).
+	ReconfiguredChangesKey = attribute.Key("circuit_breaker.reconfigured.changes")
+	// WindowReplacedKey says whether a reconfiguration replaced the window
+	// by an empty one (the reconfigured event).
+	WindowReplacedKey = attribute.Key("circuit_breaker.window.replaced")
 )
 
-// StateChangeEvent is the name of the span event added for a transition.
-const StateChangeEvent = "circuit_breaker.state_change"
+// Span event names.
+const (
+	// StateChangeEvent is the name of the span event added for a
+	// transition.
+	StateChangeEvent = "circuit_breaker.state_change"
+	// TripCappedEvent is the name of the span event added to the span of a
+	// call whose outcome fired its key's tripper while the group was at its
+	// cap on open keys (breaker.WithMaxOpenFraction): the key stayed closed.
+	TripCappedEvent = "circuit_breaker.trip_capped"
+	// ReconfiguredEvent is the name of the span event added to the span in
+	// the context of a reconfiguration (breaker.Breaker.Reconfigure).
+	ReconfiguredEvent = "circuit_breaker.reconfigured"
+)
 
 // Metric instrument names.
 const (
@@ -77,6 +108,12 @@ const (
 	// FailureStreakMetric is the current number of consecutive counted
 	// failures.
 	FailureStreakMetric = "circuit_breaker.failure_streak"
+	// TripsCappedMetric counts the trips that a group's cap on open keys
+	// refused.
+	TripsCappedMetric = "circuit_breaker.trips_capped"
+	// ReconfigurationsMetric counts the reconfigurations of a breaker that
+	// changed something.
+	ReconfigurationsMetric = "circuit_breaker.reconfigurations"
 )
 
 // The error.type values the bridge itself produces.
@@ -107,6 +144,7 @@ var (
 	outcomeValues   [numOutcomes]attribute.KeyValue
 	decisionValues  [numDecisions]attribute.KeyValue
 	reasonValues    [sdk.ReasonHalfOpenTimeout + 1]attribute.KeyValue
+	wouldRejectKV   = WouldRejectKey.Bool(true)
 )
 
 func init() {

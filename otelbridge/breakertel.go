@@ -25,7 +25,8 @@ type breakerTel struct {
 	cfg      *config
 	series   *series
 
-	start [sdk.NumStates]atomic.Pointer[[]trace.SpanStartOption]
+	// start holds the span start options by would-reject and state.
+	start [2][sdk.NumStates]atomic.Pointer[[]trace.SpanStartOption]
 
 	// nextRejected is the earliest time, in Unix nanoseconds, at which a
 	// rejected call may get a span again.
@@ -57,28 +58,31 @@ func spanName(cfg *config, name string) (s string) {
 }
 
 // startOpts returns the span start options of a call admitted or rejected
-// in state st.
-func (t *breakerTel) startOpts(st sdk.State) []trace.SpanStartOption {
+// in state st (would: let through although the breaker would refuse it).
+func (t *breakerTel) startOpts(st sdk.State, would bool) []trace.SpanStartOption {
 	if !st.Valid() {
-		return t.buildStart(stateKV(st))
+		return t.buildStart(stateKV(st), would)
 	}
-	slot := &t.start[st]
+	slot := &t.start[wi(would)][st]
 	if p := slot.Load(); p != nil {
 		return *p
 	}
-	opts := t.buildStart(stateValues[st])
+	opts := t.buildStart(stateValues[st], would)
 	slot.CompareAndSwap(nil, &opts)
 	return *slot.Load()
 }
 
-func (t *breakerTel) buildStart(state attribute.KeyValue) []trace.SpanStartOption {
-	attrs := make([]attribute.KeyValue, 0, len(t.cfg.spanAttrs)+3)
+func (t *breakerTel) buildStart(state attribute.KeyValue, would bool) []trace.SpanStartOption {
+	attrs := make([]attribute.KeyValue, 0, len(t.cfg.spanAttrs)+4)
 	attrs = append(attrs, t.cfg.spanAttrs...)
 	attrs = append(attrs, NameKey.String(t.name))
 	if t.key != "" {
 		attrs = append(attrs, KeyKey.String(t.key))
 	}
 	attrs = append(attrs, state)
+	if would {
+		attrs = append(attrs, wouldRejectKV)
+	}
 	return []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(attrs...)}
 }
 

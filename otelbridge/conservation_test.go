@@ -18,6 +18,12 @@ package otelbridge_test
 //     final one); every transition caused by a call is an event on a span;
 //   - no more half-open calls run at once than the breaker allows;
 //   - circuit_breaker.state reports the final state;
+//   - the breaker is reconfigured meanwhile (enforcement 0, 0.5 or 1, and
+//     its retry policy): every reconfiguration that changed something is
+//     counted once in circuit_breaker.reconfigurations, and the calls let
+//     through by the enforcement (CallEnd.WouldReject) are exactly those
+//     marked circuit_breaker.would_reject on spans and in
+//     circuit_breaker.calls;
 //   - no goroutine is left behind (goleak).
 //
 // The short version runs in go test; -stress.duration=5m runs rounds of
@@ -117,6 +123,7 @@ type consProcessor struct {
 	ended   map[string]int64
 	events  int64 // circuit_breaker.state_change span events
 	panics  int64 // spans with error.type=panic
+	would   int64 // spans with circuit_breaker.would_reject=true
 	n       int64
 }
 
@@ -124,8 +131,11 @@ func (p *consProcessor) OnStart(context.Context, sdktrace.ReadWriteSpan) { p.sta
 
 func (p *consProcessor) OnEnd(s sdktrace.ReadOnlySpan) {
 	var outcome, decision, errType string
+	var would bool
 	for _, kv := range s.Attributes() {
 		switch kv.Key {
+		case otelbridge.WouldRejectKey:
+			would = kv.Value.AsBool()
 		case otelbridge.OutcomeKey:
 			outcome = kv.Value.AsString()
 		case otelbridge.DecisionKey:
@@ -142,6 +152,9 @@ func (p *consProcessor) OnEnd(s sdktrace.ReadOnlySpan) {
 	p.events += events
 	if errType == otelbridge.ErrorTypePanic {
 		p.panics++
+	}
+	if would {
+		p.would++
 	}
 }
 
@@ -276,7 +289,7 @@ func consRound(t *testing.T, cfg consConfig, seed uint64, goroutines, perGorouti
 	var periods sync.Map // the start of a half-open period -> its probes running now
 	admitted := sdk.Hooks{CallStart: func(ctx context.Context, info sdk.CallStart) context.Context {
 		a := consAdmitted{state: info.State}
-		if info.State == sdk.StateHalfOpen && !info.Rejected {
+		if info.State == sdk.StateHalfOpen && !info.Rejected && !info.WouldReject {
 			before, _ := ctx.Value(consBeforeKey{}).(consBefore)
 			if in := b.Info(); in.State == sdk.StateHalfOpen && before.state == sdk.StateHalfOpen && before.changedAt.Equal(in.ChangedAt) {
 				n, _ := periods.LoadOrStore(in.ChangedAt, new(atomic.Int32))
@@ -285,6 +298,15 @@ func consRound(t *testing.T, cfg consConfig, seed uint64, goroutines, perGorouti
 		}
 		return context.WithValue(ctx, consAdmittedKey{}, a)
 	}}
+	var wouldReject, reconfigs, reconfigured atomic.Int64
+	operate := sdk.Hooks{
+		CallEnd: func(_ context.Context, e sdk.CallEnd) {
+			if e.WouldReject {
+				wouldReject.Add(1)
+			}
+		},
+		Reconfigured: func(context.Context, sdk.Reconfiguration) { reconfigured.Add(1) },
+	}
 	serverErrors := tracker.Named("server_error", tracker.Custom(func(_ context.Context, err error) bool {
 		return testutil.IsServerError(err)
 	}))
@@ -293,7 +315,7 @@ func consRound(t *testing.T, cfg consConfig, seed uint64, goroutines, perGorouti
 		breaker.WithMaxHalfOpenCalls(cfg.maxHalf),
 		breaker.WithHooks(otelbridge.Hooks(otelbridge.WithTracerProvider(tp), otelbridge.WithMeterProvider(mp),
 			otelbridge.WithRejectedSpanInterval(0))),
-		breaker.WithHooks(admitted, trans.hooks()),
+		breaker.WithHooks(admitted, trans.hooks(), operate),
 	)
 	b, err := breaker.New("conservation-"+cfg.name, opts...)
 	if err != nil {
@@ -316,6 +338,17 @@ func consRound(t *testing.T, cfg consConfig, seed uint64, goroutines, perGorouti
 			case <-stop:
 				return
 			case <-time.After(time.Duration(500+rng.IntN(2000)) * time.Microsecond):
+			}
+			if rng.IntN(4) == 0 {
+				opts := []breaker.Option{breaker.WithEnforcement([]float64{0, 0.5, 1}[rng.IntN(3)])}
+				if rng.IntN(2) == 0 {
+					opts = append(opts, breaker.WithRetry([]breaker.Retry{breaker.Always(), breaker.Cooldown(time.Millisecond, 0)}[rng.IntN(2)]))
+				}
+				if err := b.Reconfigure(ctx, opts...); err != nil {
+					t.Errorf("Reconfigure: %v", err)
+				}
+				reconfigs.Add(1)
+				continue
 			}
 			switch rng.IntN(20) {
 			case 0:
@@ -365,8 +398,11 @@ func consRound(t *testing.T, cfg consConfig, seed uint64, goroutines, perGorouti
 
 	// Spans.
 	proc.mu.Lock()
-	spansEnded, spansByCat, events, spanPanics := proc.n, proc.ended, proc.events, proc.panics
+	spansEnded, spansByCat, events, spanPanics, spanWould := proc.n, proc.ended, proc.events, proc.panics, proc.would
 	proc.mu.Unlock()
+	if spanWould != wouldReject.Load() {
+		mismatch("%d spans marked would_reject, %d calls let through by the enforcement", spanWould, wouldReject.Load())
+	}
 	if s := proc.started.Load(); s != got.calls || spansEnded != got.calls {
 		mismatch("%d calls, %d spans started, %d ended", got.calls, s, spansEnded)
 	}
@@ -385,7 +421,7 @@ func consRound(t *testing.T, cfg consConfig, seed uint64, goroutines, perGorouti
 	if err := reader.Collect(context.Background(), &rm); err != nil {
 		t.Fatal(err)
 	}
-	callsByCat, callsTotal, metricPanics := map[string]int64{}, int64(0), int64(0)
+	callsByCat, callsTotal, metricPanics, metricWould := map[string]int64{}, int64(0), int64(0), int64(0)
 	for _, dp := range consSumPoints(rm, otelbridge.CallsMetric) {
 		outcome, _ := dp.Attributes.Value(otelbridge.OutcomeKey)
 		decision, _ := dp.Attributes.Value(otelbridge.DecisionKey)
@@ -394,6 +430,21 @@ func consRound(t *testing.T, cfg consConfig, seed uint64, goroutines, perGorouti
 		if et, ok := dp.Attributes.Value(otelbridge.ErrorTypeKey); ok && et.AsString() == otelbridge.ErrorTypePanic {
 			metricPanics += dp.Value
 		}
+		if w, ok := dp.Attributes.Value(otelbridge.WouldRejectKey); ok && w.AsBool() {
+			metricWould += dp.Value
+		}
+	}
+	if metricWould != wouldReject.Load() {
+		mismatch("%s with would_reject %d, calls let through by the enforcement %d", otelbridge.CallsMetric, metricWould, wouldReject.Load())
+	}
+	var metricReconfigs int64
+	for _, dp := range consSumPoints(rm, otelbridge.ReconfigurationsMetric) {
+		metricReconfigs += dp.Value
+	}
+	t.Logf("%s: %d calls let through by the enforcement; %d reconfigurations, %d changed something",
+		cfg.name, wouldReject.Load(), reconfigs.Load(), reconfigured.Load())
+	if metricReconfigs != reconfigured.Load() || reconfigured.Load() > reconfigs.Load() {
+		mismatch("%s = %d, %d reconfigurations reported of %d made", otelbridge.ReconfigurationsMetric, metricReconfigs, reconfigured.Load(), reconfigs.Load())
 	}
 	if callsTotal != got.calls {
 		mismatch("sum of %s = %d, calls %d", otelbridge.CallsMetric, callsTotal, got.calls)

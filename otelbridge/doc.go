@@ -49,6 +49,27 @@
 // Manual transitions (Reset, ForceOpen, ...) add it to the span in the
 // context given to them, if any.
 //
+// # Operating in production
+//
+// A call that the breaker would have refused but let run, because its
+// enforcement is below 1 (shadow mode, breaker.WithEnforcement), carries
+// circuit_breaker.would_reject=true on its span (at the start, so samplers
+// see it) and on its circuit_breaker.calls and circuit_breaker.call.duration
+// measurements; its outcome is what the call did (success or error) and
+// its state the one in which it would have been refused. A dashboard so
+// shows detected refusals (would_reject) beside enforced ones
+// (outcome=rejected).
+//
+// A trip that a breaker.Group's cap on open keys refused
+// (breaker.WithMaxOpenFraction) counts in circuit_breaker.trips_capped
+// (counter, {trip}, by name and key) and adds the event
+// circuit_breaker.trip_capped to the span of the call whose outcome fired
+// the tripper. A reconfiguration (breaker.Breaker.Reconfigure,
+// SetEnforcement, and their Group forms) counts in
+// circuit_breaker.reconfigurations (counter, {reconfiguration}, by name and
+// key) and adds the event circuit_breaker.reconfigured, listing what
+// changed, to the span in its context, if any.
+//
 // # Metrics
 //
 // The meter, like the tracer, is named [ScopeName] with version [Version].
@@ -93,6 +114,7 @@
 // Through the OpenTelemetry Prometheus exporter these become
 // circuit_breaker_calls_total, circuit_breaker_call_duration_seconds,
 // circuit_breaker_state, circuit_breaker_transitions_total,
+// circuit_breaker_trips_capped_total, circuit_breaker_reconfigurations_total,
 // circuit_breaker_window_calls, circuit_breaker_window_failure_rate_ratio,
 // circuit_breaker_window_slow_rate_ratio and circuit_breaker_failure_streak;
 // attribute names become labels with dots replaced by underscores. So

@@ -306,3 +306,37 @@ func ExampleWithMetricKeyLimit() {
 	// a.example 2
 	// b.example 1
 }
+
+// A breaker in shadow mode (breaker.WithEnforcement(0)) refuses nothing;
+// the calls it would have refused carry circuit_breaker.would_reject=true
+// in circuit_breaker.calls, beside what the calls did.
+func ExampleHooks_shadowMode() {
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	b, err := breaker.New("payments",
+		breaker.WithEnforcement(0),
+		breaker.WithTripper(breaker.FailureStreak(2)),
+		breaker.WithHooks(otelbridge.Hooks(otelbridge.WithMeterProvider(mp))))
+	if err != nil {
+		panic(err)
+	}
+	defer b.Close()
+	for range 5 {
+		_ = b.Do(context.Background(), func(context.Context) error { return errors.New("down") })
+	}
+
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		panic(err)
+	}
+	for _, m := range rm.ScopeMetrics[0].Metrics {
+		if sum, ok := m.Data.(metricdata.Sum[int64]); ok && m.Name == otelbridge.CallsMetric {
+			for _, dp := range sum.DataPoints {
+				fmt.Println(dp.Attributes.Encoded(attribute.DefaultEncoder()), dp.Value)
+			}
+		}
+	}
+	// Unordered output:
+	// circuit_breaker.decision=counted,circuit_breaker.name=payments,circuit_breaker.outcome=error,circuit_breaker.state=closed,error.type=_OTHER 2
+	// circuit_breaker.decision=counted,circuit_breaker.name=payments,circuit_breaker.outcome=error,circuit_breaker.state=open,circuit_breaker.would_reject=true,error.type=_OTHER 3
+}

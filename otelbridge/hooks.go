@@ -41,10 +41,12 @@ import (
 func Hooks(opts ...Option) sdk.Hooks {
 	b := newBridge(newConfig(opts))
 	return sdk.Hooks{
-		Register:    b.register,
-		CallStart:   b.callStart,
-		CallEnd:     b.callEnd,
-		StateChange: b.stateChange,
+		Register:     b.register,
+		CallStart:    b.callStart,
+		CallEnd:      b.callEnd,
+		StateChange:  b.stateChange,
+		TripCapped:   b.tripCapped,
+		Reconfigured: b.reconfigured,
 	}
 }
 
@@ -64,6 +66,8 @@ type bridge struct {
 	calls       metric.Int64Counter
 	duration    metric.Float64Histogram
 	transitions metric.Int64Counter
+	capped      metric.Int64Counter
+	reconfigs   metric.Int64Counter
 	// The observable instruments, reported by observe.
 	state         metric.Int64ObservableUpDownCounter
 	windowCalls   metric.Int64ObservableGauge
@@ -121,6 +125,14 @@ func newBridge(cfg config) *bridge {
 	b.transitions, err = b.meter.Int64Counter(TransitionsMetric,
 		metric.WithUnit("{transition}"),
 		metric.WithDescription("State transitions of a circuit breaker."))
+	handle(err)
+	b.capped, err = b.meter.Int64Counter(TripsCappedMetric,
+		metric.WithUnit("{trip}"),
+		metric.WithDescription("Trips of a circuit breaker group's keys that its cap on open keys refused: the key stayed closed."))
+	handle(err)
+	b.reconfigs, err = b.meter.Int64Counter(ReconfigurationsMetric,
+		metric.WithUnit("{reconfiguration}"),
+		metric.WithDescription("Changes of a circuit breaker's settings at run time."))
 	handle(err)
 	b.state, err = b.meter.Int64ObservableUpDownCounter(StateMetric,
 		metric.WithUnit("{circuit_breaker}"),
@@ -187,7 +199,7 @@ func (b *bridge) callStart(ctx context.Context, info sdk.CallStart) (out context
 	if info.Rejected && !t.sampleRejected() {
 		return b.noSpan(ctx)
 	}
-	sctx, span := b.tracer.Start(ctx, t.spanName, t.startOpts(info.State)...)
+	sctx, span := b.tracer.Start(ctx, t.spanName, t.startOpts(info.State, info.WouldReject)...)
 	if !span.IsRecording() {
 		// Nothing to end. A span that only carries the caller's span
 		// context (the no-op tracers) adds nothing to ctx either.
@@ -227,13 +239,13 @@ func (b *bridge) callEnd(ctx context.Context, info sdk.CallEnd) {
 	// Metrics first, so that nothing on the span's path can lose them.
 	if countCalls {
 		if et == nil {
-			b.calls.Add(mctx, 1, s.successOpts(info.State)...)
+			b.calls.Add(mctx, 1, s.successOpts(info.State, info.WouldReject)...)
 		} else {
-			b.calls.Add(mctx, 1, s.callsErr(et, info.State, info.Outcome, info.Decision)...)
+			b.calls.Add(mctx, 1, s.callsErr(et, info.State, info.Outcome, info.Decision, info.WouldReject)...)
 		}
 	}
 	if recordDuration {
-		b.duration.Record(mctx, info.Duration.Seconds(), s.durationOpts(info.State, info.Outcome, info.Decision)...)
+		b.duration.Record(mctx, info.Duration.Seconds(), s.durationOpts(info.State, info.Outcome, info.Decision, info.WouldReject)...)
 	}
 	if span != nil {
 		b.endSpan(t, span, info, et)

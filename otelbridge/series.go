@@ -24,14 +24,20 @@ type series struct {
 	cfg  *config
 	base []attribute.KeyValue // the user's metric attributes, name, key
 
-	callsOK [sdk.NumStates]atomic.Pointer[[]metric.AddOption]
+	// The sets of circuit_breaker.calls and call.duration are indexed
+	// first by would-reject (0: an ordinary call, 1: a call the breaker
+	// would have refused and let through).
+	callsOK [2][sdk.NumStates]atomic.Pointer[[]metric.AddOption]
 	// The tables of the duration and transition sets are allocated at
 	// their first use, so that a series that never sees one costs nothing
 	// for them.
-	duration    atomic.Pointer[durationTable]
+	duration    [2]atomic.Pointer[durationTable]
 	transitions atomic.Pointer[transitionTable]
-	stateObs    [sdk.NumStates][]metric.ObserveOption
-	windowObs   []metric.ObserveOption
+	// capped and reconfigs are the options of circuit_breaker.trips_capped
+	// and circuit_breaker.reconfigurations, built on first use.
+	capped, reconfigs atomic.Pointer[[]metric.AddOption]
+	stateObs          [sdk.NumStates][]metric.ObserveOption
+	windowObs         []metric.ObserveOption
 
 	// errTypes maps an error.type value to its sets; nil until the first
 	// error. It is replaced, never changed, under errMu.
@@ -65,10 +71,27 @@ func table[T any](p *atomic.Pointer[T]) *T {
 }
 
 // errTypeTel holds the circuit_breaker.calls attribute sets that carry one
-// error.type value, built on first use: [state][error, rejected][decision].
+// error.type value, built on first use: [would-reject][state][error,
+// rejected][decision].
 type errTypeTel struct {
 	kv    attribute.KeyValue
-	calls [sdk.NumStates][2][numDecisions]atomic.Pointer[[]metric.AddOption]
+	calls [2][sdk.NumStates][2][numDecisions]atomic.Pointer[[]metric.AddOption]
+}
+
+// wi is the would-reject index of the tables.
+func wi(would bool) int {
+	if would {
+		return 1
+	}
+	return 0
+}
+
+// withWould appends the would_reject attribute to kvs when would is set.
+func withWould(would bool, kvs ...attribute.KeyValue) []attribute.KeyValue {
+	if would {
+		return append(kvs, wouldRejectKV)
+	}
+	return kvs
 }
 
 func newSeries(cfg *config, name, key string) *series {
@@ -115,32 +138,35 @@ func lazyAdd(slot *atomic.Pointer[[]metric.AddOption], set func() attribute.Set)
 	return *slot.Load()
 }
 
-func (s *series) successOpts(st sdk.State) []metric.AddOption {
+func (s *series) successOpts(st sdk.State, would bool) []metric.AddOption {
 	if !st.Valid() {
-		return addOpts(s.set(stateKV(st), outcomeValues[sdk.OutcomeSuccess]))
+		return addOpts(s.set(withWould(would, stateKV(st), outcomeValues[sdk.OutcomeSuccess])...))
 	}
-	if p := s.callsOK[st].Load(); p != nil {
-		return *p
-	}
-	return lazyAdd(&s.callsOK[st], func() attribute.Set { return s.set(stateValues[st], outcomeValues[sdk.OutcomeSuccess]) })
-}
-
-func (s *series) durationSet(st sdk.State, o sdk.Outcome, d sdk.Decision) attribute.Set {
-	if d == sdk.DecisionNone {
-		return s.set(stateKV(st), outcomeKV(o))
-	}
-	return s.set(stateKV(st), outcomeKV(o), decisionKV(d))
-}
-
-func (s *series) durationOpts(st sdk.State, o sdk.Outcome, d sdk.Decision) []metric.RecordOption {
-	if !st.Valid() || int(o) >= numOutcomes || int(d) >= numDecisions {
-		return recordOpts(s.durationSet(st, o, d))
-	}
-	slot := &table(&s.duration)[st][o][d]
+	slot := &s.callsOK[wi(would)][st]
 	if p := slot.Load(); p != nil {
 		return *p
 	}
-	opts := recordOpts(s.durationSet(st, o, d))
+	return lazyAdd(slot, func() attribute.Set {
+		return s.set(withWould(would, stateValues[st], outcomeValues[sdk.OutcomeSuccess])...)
+	})
+}
+
+func (s *series) durationSet(st sdk.State, o sdk.Outcome, d sdk.Decision, would bool) attribute.Set {
+	if d == sdk.DecisionNone {
+		return s.set(withWould(would, stateKV(st), outcomeKV(o))...)
+	}
+	return s.set(withWould(would, stateKV(st), outcomeKV(o), decisionKV(d))...)
+}
+
+func (s *series) durationOpts(st sdk.State, o sdk.Outcome, d sdk.Decision, would bool) []metric.RecordOption {
+	if !st.Valid() || int(o) >= numOutcomes || int(d) >= numDecisions {
+		return recordOpts(s.durationSet(st, o, d, would))
+	}
+	slot := &table(&s.duration[wi(would)])[st][o][d]
+	if p := slot.Load(); p != nil {
+		return *p
+	}
+	opts := recordOpts(s.durationSet(st, o, d, would))
 	slot.CompareAndSwap(nil, &opts)
 	return *slot.Load()
 }
@@ -238,24 +264,40 @@ func (s *series) describe() string {
 
 // callsErr returns the circuit_breaker.calls options of an error or a
 // rejection with the error.type of e, building them on first use.
-func (s *series) callsErr(e *errTypeTel, st sdk.State, o sdk.Outcome, d sdk.Decision) []metric.AddOption {
+func (s *series) callsErr(e *errTypeTel, st sdk.State, o sdk.Outcome, d sdk.Decision, would bool) []metric.AddOption {
 	oi := 0
 	if o == sdk.OutcomeRejected {
 		oi = 1
 	}
 	if !st.Valid() || int(d) >= numDecisions {
-		return addOpts(s.errSet(e, st, o, d))
+		return addOpts(s.errSet(e, st, o, d, would))
 	}
-	slot := &e.calls[st][oi][d]
+	slot := &e.calls[wi(would)][st][oi][d]
 	if p := slot.Load(); p != nil {
 		return *p
 	}
-	return lazyAdd(slot, func() attribute.Set { return s.errSet(e, st, o, d) })
+	return lazyAdd(slot, func() attribute.Set { return s.errSet(e, st, o, d, would) })
 }
 
-func (s *series) errSet(e *errTypeTel, st sdk.State, o sdk.Outcome, d sdk.Decision) attribute.Set {
+func (s *series) errSet(e *errTypeTel, st sdk.State, o sdk.Outcome, d sdk.Decision, would bool) attribute.Set {
 	if o == sdk.OutcomeRejected || d == sdk.DecisionNone {
-		return s.set(stateKV(st), outcomeKV(o), e.kv)
+		return s.set(withWould(would, stateKV(st), outcomeKV(o), e.kv)...)
 	}
-	return s.set(stateKV(st), outcomeKV(o), decisionKV(d), e.kv)
+	return s.set(withWould(would, stateKV(st), outcomeKV(o), decisionKV(d), e.kv)...)
+}
+
+// cappedOpts are the options of circuit_breaker.trips_capped.
+func (s *series) cappedOpts() []metric.AddOption {
+	if p := s.capped.Load(); p != nil {
+		return *p
+	}
+	return lazyAdd(&s.capped, func() attribute.Set { return s.set() })
+}
+
+// reconfigOpts are the options of circuit_breaker.reconfigurations.
+func (s *series) reconfigOpts() []metric.AddOption {
+	if p := s.reconfigs.Load(); p != nil {
+		return *p
+	}
+	return lazyAdd(&s.reconfigs, func() attribute.Set { return s.set() })
 }

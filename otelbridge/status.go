@@ -15,10 +15,17 @@ import (
 func (b *bridge) endSpan(t *breakerTel, span trace.Span, info sdk.CallEnd, et *errTypeTel) {
 	defer span.End()
 	if info.Outcome == sdk.OutcomeSuccess && b.cfg.spanStatus == nil {
-		span.SetAttributes(successEndAttrs...)
+		if info.WouldReject {
+			span.SetAttributes(successWouldRejectEndAttrs...)
+		} else {
+			span.SetAttributes(successEndAttrs...)
+		}
 		return
 	}
-	attrs := make([]attribute.KeyValue, 0, 4)
+	attrs := make([]attribute.KeyValue, 0, 5)
+	if info.WouldReject {
+		attrs = append(attrs, wouldRejectKV)
+	}
 	attrs = append(attrs, outcomeKV(info.Outcome))
 	if info.Outcome == sdk.OutcomeError {
 		if info.Decision != sdk.DecisionNone {
@@ -55,7 +62,10 @@ func (b *bridge) status(t *breakerTel, info sdk.CallEnd) (code codes.Code, desc 
 
 // successEndAttrs are the end attributes of a successful call; the span
 // copies them.
-var successEndAttrs = []attribute.KeyValue{OutcomeKey.String(sdk.OutcomeSuccess.String())}
+var (
+	successEndAttrs            = []attribute.KeyValue{OutcomeKey.String(sdk.OutcomeSuccess.String())}
+	successWouldRejectEndAttrs = []attribute.KeyValue{OutcomeKey.String(sdk.OutcomeSuccess.String()), WouldRejectKey.Bool(true)}
+)
 
 // DefaultSpanStatus is the bridge's default status rule, for use inside a
 // [WithSpanStatus] function: codes.Unset for a success; codes.Error

@@ -18,6 +18,12 @@ type CallStart struct {
 	// Rejected reports whether the breaker refused the call; CallEnd follows
 	// at once with OutcomeRejected.
 	Rejected bool
+	// WouldReject reports that the breaker would have refused the call but
+	// lets it run, its enforcement being below 1 (see CallEnd.WouldReject).
+	// For the call that moved an open breaker to half-open, the decision
+	// may come only after CallStart (when it finds no free slot): CallEnd
+	// then reports it.
+	WouldReject bool
 }
 
 // CallEnd describes a call after it finished.
@@ -59,6 +65,14 @@ type CallEnd struct {
 	// Stale reports whether the outcome was dropped because the breaker
 	// changed state while the call was in flight.
 	Stale bool
+	// WouldReject reports that the breaker would have refused the call
+	// (open, half-open beyond its slots or refused by its permit) but let
+	// it run because its enforcement is below 1 (shadow mode or a gradual
+	// roll-out; see breaker.WithEnforcement). Such a call ran (its Outcome
+	// is success or error) but contributed nothing to the breaker's state:
+	// it was not recorded, held no half-open slot and could not make a
+	// transition. State is the state in which it would have been refused.
+	WouldReject bool
 }
 
 // Reason says why a state transition happened.
@@ -127,5 +141,59 @@ type Transition struct {
 	// Window holds the window's counts just before the transition reset it.
 	Window WindowCounts
 	// At is when the transition happened.
+	At time.Time
+}
+
+// TripCapped describes a trip that a breaker.Group's cap on open keys
+// (breaker.WithMaxOpenFraction) prevented: the key's tripper fired in the
+// closed state, but the group already had as many keys open as the cap
+// allows, so the key stayed closed. It trips on a later outcome once
+// there is room, if its tripper still fires.
+type TripCapped struct {
+	// Name is the group's name.
+	Name string
+	// Key is the key whose breaker stayed closed.
+	Key string
+	// Open is the number of the group's keys counted against the cap
+	// (open, half-open or forced open) when the trip was refused.
+	Open int
+	// Limit is the cap at that moment: the number of keys that may be
+	// open at once.
+	Limit int
+	// Window holds the counts of the key's window when its tripper fired.
+	Window WindowCounts
+	// At is when the trip was refused.
+	At time.Time
+}
+
+// Change is one setting changed by a reconfiguration.
+type Change struct {
+	// Setting names what changed: "window", "tracker", "tripper", "retry",
+	// "permit", "max_half_open_calls", "half_open_wait",
+	// "half_open_timeout", "failure_durations", "rand" or "enforcement",
+	// or another setting of the same kind added later.
+	Setting string
+	// From and To describe the setting before and after, as its String
+	// method prints it (for example "Cooldown(1m0s, 0)").
+	From, To string
+}
+
+// Reconfiguration describes a change of a breaker's settings at run time
+// (breaker.Breaker.Reconfigure, SetEnforcement, and their Group
+// counterparts, reported once per breaker of the group).
+type Reconfiguration struct {
+	// Name is the breaker's name.
+	Name string
+	// Key is the breaker's key within its breaker.Group; empty for a
+	// breaker built by breaker.New.
+	Key string
+	// Changes lists the settings that changed, in a fixed order; settings
+	// given with their current value are left out.
+	Changes []Change
+	// WindowReplaced reports that the window was replaced by an empty one
+	// (its kind, size or slow-call thresholds changed); otherwise the
+	// window kept its contents.
+	WindowReplaced bool
+	// At is when the new settings took effect.
 	At time.Time
 }

@@ -52,6 +52,17 @@ type Hooks struct {
 	// hooks; between its CallStart and CallEnd), or with the context given
 	// to the manual command.
 	StateChange func(ctx context.Context, t Transition)
+
+	// TripCapped is called when a breaker.Group's cap on open keys keeps a
+	// key closed although its tripper fired, with the context of the call
+	// whose outcome fired it, before that call's CallEnd.
+	TripCapped func(ctx context.Context, info TripCapped)
+
+	// Reconfigured is called after a breaker's settings changed at run
+	// time, with the context given to the reconfiguration
+	// (context.Background for SetEnforcement). A reconfiguration that
+	// changes nothing is not reported.
+	Reconfigured func(ctx context.Context, r Reconfiguration)
 }
 
 // Registration identifies a breaker to a Register hook.

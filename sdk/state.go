@@ -17,8 +17,10 @@ const (
 	// StateHalfOpen admits a limited number of probe calls, chosen by the
 	// permit, and closes or re-opens according to the tripper.
 	StateHalfOpen
-	// StateMetricsOnly admits every call and records outcomes but never trips
-	// ("shadow mode"). Only a manual command leaves it.
+	// StateMetricsOnly admits every call and records outcomes but never
+	// trips. Only a manual command leaves it. (Shadow mode, where the
+	// breaker trips and probes as usual but refuses nothing, is an
+	// enforcement of 0: see breaker.WithEnforcement.)
 	StateMetricsOnly
 	// StateDisabled passes every call through and records nothing. Only a
 	// manual command leaves it.

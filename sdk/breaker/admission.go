@@ -49,6 +49,16 @@ type ticket struct {
 	// (or was found stale), ended once the CallEnd hooks ran or were
 	// queued.
 	recorded, ended bool
+	// s is the breaker's settings at admission: the call measures its
+	// duration and runs its hooks by them.
+	s *settings
+	// enforced is set once the enforcement was drawn for the call (it
+	// is then refused whenever the breaker refuses it); wouldReject when
+	// the draw let through a call the breaker would have refused.
+	enforced, wouldReject bool
+	// capped is the trip the group's cap refused on this call's outcome,
+	// for the TripCapped hooks; nil almost always.
+	capped *sdk.TripCapped
 }
 
 // slots are the half-open slots of the current half-open period; b.mu
@@ -125,6 +135,9 @@ func (b *Breaker) acquire(ctx context.Context, t *ticket) error {
 				}
 				return err
 			}
+			if !t.enforced && b.enforcement.Load() != enforceAll && !b.enforce(t) {
+				return nil // let through without waiting
+			}
 			if err := b.waitForSlot(ctx, ch, &deadline); err != nil {
 				return err
 			}
@@ -146,10 +159,10 @@ func (b *Breaker) retry(sg uint64, now time.Time, t *ticket) (again bool, err er
 		return true, nil
 	}
 	var ready bool
-	if b.s.userCode {
+	if b.conf().userCode {
 		ready = b.readyGuarded(now)
 	} else {
-		ready = b.s.retry.ready(now.Sub(b.changedAt), b.reopens, b.s.rand)
+		ready = b.conf().retry.ready(now.Sub(b.changedAt), b.reopens, b.conf().rand)
 	}
 	if !ready {
 		b.mu.Unlock()
@@ -161,12 +174,12 @@ func (b *Breaker) retry(sg uint64, now time.Time, t *ticket) (again bool, err er
 		t.seq = seq
 	}
 	t.sg, t.state = b.stateGen.Load(), sdk.StateHalfOpen
-	if !b.s.permit.first && !b.permitLocked(0) {
+	if !b.conf().permit.first && !b.permitLocked(0) {
 		b.mu.Unlock()
 		return false, b.refusal(sdk.StateHalfOpen)
 	}
 	t.record, t.slot = true, true
-	if b.s.hooks.any() {
+	if b.conf().hooks.any() {
 		t.slotLater = true // see takeSlotLater
 	} else {
 		b.takeLocked(now)
@@ -181,7 +194,7 @@ func (b *Breaker) retry(sg uint64, now time.Time, t *ticket) (again bool, err er
 // the refusal). again reports that the state changed meanwhile.
 func (b *Breaker) probe(sg uint64, t *ticket) (again bool, wait chan struct{}, err error) {
 	var now time.Time
-	timed := b.s.permit.timed()
+	timed := b.conf().permit.timed()
 	if timed {
 		now = time.Now()
 	}
@@ -190,8 +203,8 @@ func (b *Breaker) probe(sg uint64, t *ticket) (again bool, wait chan struct{}, e
 		b.mu.Unlock()
 		return true, nil, nil
 	}
-	if b.halfOpen.taken >= b.s.maxHalfOpen {
-		if b.s.halfOpenTO > 0 {
+	if b.halfOpen.taken >= b.conf().maxHalfOpen {
+		if b.conf().halfOpenTO > 0 {
 			if now.IsZero() {
 				now = time.Now()
 			}
@@ -207,7 +220,7 @@ func (b *Breaker) probe(sg uint64, t *ticket) (again bool, wait chan struct{}, e
 				return false, nil, NotPermittedError{b.openErr.Load()}
 			}
 		}
-		if b.s.halfOpenWait == 0 {
+		if b.conf().halfOpenWait == 0 {
 			b.mu.Unlock()
 			return false, nil, b.refusal(sdk.StateHalfOpen)
 		}
@@ -216,6 +229,12 @@ func (b *Breaker) probe(sg uint64, t *ticket) (again bool, wait chan struct{}, e
 		return false, ch, nil
 	}
 	var halfOpenFor time.Duration
+	if !timed && b.conf().permit.timed() { // reconfigured meanwhile
+		timed = true
+		if now.IsZero() {
+			now = time.Now()
+		}
+	}
 	if timed {
 		halfOpenFor = now.Sub(b.changedAt)
 	}
@@ -233,7 +252,7 @@ func (b *Breaker) probe(sg uint64, t *ticket) (again bool, wait chan struct{}, e
 // read) and, when the half-open timeout is on, notes when.
 func (b *Breaker) takeLocked(now time.Time) {
 	b.halfOpen.taken++
-	if b.s.halfOpenTO > 0 {
+	if b.conf().halfOpenTO > 0 {
 		if now.IsZero() {
 			now = time.Now()
 		}
@@ -249,9 +268,9 @@ func (b *Breaker) takeLocked(now time.Time) {
 // with ctx (nil: not ready, see transitionLocked). It returns whether it
 // did, and the delivery's sequence number. b.mu is held.
 func (b *Breaker) expireLocked(now time.Time, ctx context.Context) (expired bool, seq uint64) {
-	d := b.s.halfOpenTO
+	d := b.conf().halfOpenTO
 	n := b.halfOpen.taken
-	if d <= 0 || b.state() != sdk.StateHalfOpen || n < b.s.maxHalfOpen || now.Sub(b.halfOpen.lastAt) < d {
+	if d <= 0 || b.state() != sdk.StateHalfOpen || n < b.conf().maxHalfOpen || now.Sub(b.halfOpen.lastAt) < d {
 		return false, 0
 	}
 	for range n {
@@ -278,18 +297,21 @@ func (b *Breaker) takeSlotLater(ctx context.Context, t *ticket) error {
 			t.slot, t.record = false, false
 			return b.refusal(sdk.StateHalfOpen)
 		}
-		if b.halfOpen.taken < b.s.maxHalfOpen {
+		if b.halfOpen.taken < b.conf().maxHalfOpen {
 			b.takeLocked(time.Time{})
 			b.mu.Unlock()
 			return nil
 		}
-		if b.s.halfOpenWait == 0 {
+		if b.conf().halfOpenWait == 0 {
 			b.mu.Unlock()
 			t.slot, t.record = false, false
 			return b.refusal(sdk.StateHalfOpen)
 		}
 		ch := b.halfOpen.waitLocked()
 		b.mu.Unlock()
+		if !t.enforced && b.enforcement.Load() != enforceAll && !b.enforce(t) {
+			return nil // let through without waiting, and without a slot
+		}
 		if err := b.waitForSlot(ctx, ch, &deadline); err != nil {
 			t.slot, t.record = false, false
 			return err
@@ -304,7 +326,7 @@ func (b *Breaker) takeSlotLater(ctx context.Context, t *ticket) error {
 func (b *Breaker) waitForSlot(ctx context.Context, ch chan struct{}, deadline *time.Time) error {
 	now := time.Now()
 	if deadline.IsZero() {
-		*deadline = now.Add(b.s.halfOpenWait)
+		*deadline = now.Add(b.conf().halfOpenWait)
 	}
 	left := deadline.Sub(now)
 	if left <= 0 {
@@ -359,10 +381,10 @@ func (b *Breaker) gaveUp(cause error) NotPermittedError {
 
 // permitLocked asks the permit about a probe; b.mu is held.
 func (b *Breaker) permitLocked(halfOpenFor time.Duration) bool {
-	if b.s.userCode {
+	if b.conf().userCode {
 		return b.admitGuarded(halfOpenFor)
 	}
-	return b.s.permit.admit(halfOpenFor, b.s.rand)
+	return b.conf().permit.admit(halfOpenFor, b.conf().rand)
 }
 
 // User code under the lock. TripperFunc, RetryFunc, PermitFunc and the
@@ -381,7 +403,7 @@ func (b *Breaker) readyGuarded(now time.Time) bool {
 			b.mu.Unlock()
 		}
 	}()
-	ready := b.s.retry.ready(now.Sub(b.changedAt), b.reopens, b.s.rand)
+	ready := b.conf().retry.ready(now.Sub(b.changedAt), b.reopens, b.conf().rand)
 	done = true
 	return ready
 }
@@ -394,7 +416,7 @@ func (b *Breaker) admitGuarded(halfOpenFor time.Duration) bool {
 			b.mu.Unlock()
 		}
 	}()
-	admitted := b.s.permit.admit(halfOpenFor, b.s.rand)
+	admitted := b.conf().permit.admit(halfOpenFor, b.conf().rand)
 	done = true
 	return admitted
 }
@@ -408,7 +430,7 @@ func (b *Breaker) tripGuarded(c *CallContext) bool {
 			b.mu.Unlock()
 		}
 	}()
-	trip := b.s.tripper.trip(c)
+	trip := b.conf().tripper.trip(c)
 	done = true
 	return trip
 }

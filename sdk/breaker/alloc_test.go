@@ -34,6 +34,11 @@ func TestHotPathsAllocateNothing(t *testing.T) {
 		{"rejected while open", []breaker.Option{breaker.WithTripper(breaker.FailureStreak(1)), breaker.WithRetry(breaker.Cooldown(time.Hour, 0))},
 			func(b *breaker.Breaker) { _, _ = call(b, failing) }, ok},
 		{"rejected while forced open", nil, func(b *breaker.Breaker) { b.ForceOpen(ctx) }, ok},
+		{"open, shadow mode (let through)", []breaker.Option{breaker.WithTripper(breaker.FailureStreak(1)), breaker.WithRetry(breaker.Cooldown(time.Hour, 0)),
+			breaker.WithEnforcement(0)}, func(b *breaker.Breaker) { _, _ = call(b, failing) }, ok},
+		{"open, enforcement 0.5", []breaker.Option{breaker.WithTripper(breaker.FailureStreak(1)), breaker.WithRetry(breaker.Cooldown(time.Hour, 0)),
+			breaker.WithEnforcement(0.5)}, func(b *breaker.Breaker) { _, _ = call(b, failing) }, ok},
+		{"closed success, shadow mode", []breaker.Option{breaker.WithEnforcement(0)}, nil, ok},
 		{"disabled", nil, func(b *breaker.Breaker) { b.Disable(ctx) }, ok},
 		{"metrics only", nil, func(b *breaker.Breaker) { b.MetricsOnly(ctx) }, ok},
 	} {

@@ -21,7 +21,9 @@ import (
 // The zero Breaker is not usable: its methods panic with a message that
 // says to use New.
 type Breaker struct {
-	s    *settings // immutable, shared by every breaker of one configuration
+	// cur holds the settings: immutable, shared by every breaker of one
+	// configuration, and replaced as a whole (under mu) by Reconfigure.
+	cur  atomic.Pointer[settings]
 	name string
 	key  string // the key in its Group; empty for New
 
@@ -45,12 +47,21 @@ type Breaker struct {
 	// call in flight.
 	inFlight    atomic.Int64
 	closed      atomic.Bool // Close ran
-	timedWindow bool        // the window needs the time on record and read
+	timedWindow atomic.Bool // the window needs the time on record and read; written under mu
 	countCalls  bool        // count calls in flight (config.countInFlight: breakers of a Group)
+
+	// enforcement is the float64 bits of the fraction of would-be
+	// refusals that are enforced (WithEnforcement); read without a lock
+	// on the refusal path only.
+	enforcement atomic.Uint64
+	// cap is the open-key cap of the breaker's Group (nil without one, and
+	// once the group let go of the breaker); guarded by mu.
+	cap *openCap
 
 	// mu guards win, changedAt, reopens, streak, the half-open slots
 	// (probes, slotFreed) and the delivery queue (deliveries), and every
-	// write of stateGen, openUntil and openErr. No user code runs under
+	// write of stateGen, openUntil, openErr, cur, timedWindow and
+	// enforcement (Reconfigure), and cap. No user code runs under
 	// it except TripperFunc, RetryFunc, PermitFunc and the WithRand
 	// source, through guards that release it if they panic.
 	mu        sync.Mutex
@@ -81,9 +92,18 @@ type settings struct {
 	halfOpenTO   time.Duration // WithHalfOpenTimeout; 0: off
 	needDur      bool          // measure call durations (trippers, hooks or failure durations need them)
 	userCode     bool          // user funcs run under mu (TripperFunc, RetryFunc, PermitFunc, WithRand)
+	cfgRand      bool          // rand is the WithRand source
 	failDur      bool          // record failures with their duration
 	register     []func(sdk.Registration) func()
+	// cfg is the configuration the settings were built from (without its
+	// settings), the base of a Reconfigure.
+	cfg config
 }
+
+// conf returns the breaker's current settings. Code that runs under b.mu
+// reads them there: Reconfigure swaps them under b.mu, so they do not
+// change within a critical section.
+func (b *Breaker) conf() *settings { return b.cur.Load() }
 
 // rejections are a breaker's half-open and forced-open rejections.
 type rejections struct {
@@ -99,6 +119,7 @@ var defaultSettings = sync.OnceValue(func() *settings {
 
 func newSettings(cfg *config) *settings {
 	s := &settings{
+		cfg:          *cfg,
 		tracker:      cfg.tracker,
 		tripper:      cfg.tripper.n,
 		retry:        cfg.retry,
@@ -112,11 +133,13 @@ func newSettings(cfg *config) *settings {
 		halfOpenTO:   cfg.halfOpenTimeout,
 		failDur:      cfg.failDurations,
 	}
+	s.cfg.s, s.cfg.errs = nil, nil
 	for _, h := range cfg.hooks {
 		if h.Register != nil {
 			s.register = append(s.register, h.Register)
 		}
 	}
+	s.cfgRand = s.rand != nil
 	s.userCode = s.rand != nil || cfg.tripper.hasFunc() || cfg.retry.kind == retryFunc || cfg.permit.kind == permitFunc
 	if s.rand == nil {
 		s.rand = rand.Float64
@@ -164,6 +187,21 @@ func buildConfig(name string, opts []Option) (*config, error) {
 		}
 		o.apply(&cfg)
 	}
+	errs = cfg.validate(errs)
+	if len(errs) > 0 {
+		return nil, &ConfigError{Name: name, Problems: errs}
+	}
+	if len(opts) == 0 {
+		cfg.s = defaultSettings()
+	} else {
+		cfg.s = newSettings(&cfg)
+	}
+	return &cfg, nil
+}
+
+// validate appends to errs every problem of the configuration, and sets
+// the tripper's slow-call thresholds.
+func (cfg *config) validate(errs []error) []error {
 	errs = append(errs, cfg.errs...)
 	errs = appendErr(errs, cfg.window.validate())
 	if cfg.tracker == nil {
@@ -189,15 +227,7 @@ func buildConfig(name string, opts []Option) (*config, error) {
 			errs = append(errs, fmt.Errorf("tripper has %d distinct SlowRate thresholds; at most 255 are supported", len(cfg.thresholds)))
 		}
 	}
-	if len(errs) > 0 {
-		return nil, &ConfigError{Name: name, Problems: errs}
-	}
-	if len(opts) == 0 {
-		cfg.s = defaultSettings()
-	} else {
-		cfg.s = newSettings(&cfg)
-	}
-	return &cfg, nil
+	return appendErr(errs, validEnforcement(cfg.enforcement))
 }
 
 // newBreaker builds a breaker from a validated configuration. key is the
@@ -210,15 +240,16 @@ func newBreaker(name, key string, cfg *config) *Breaker {
 	}
 	now := time.Now()
 	b := &Breaker{
-		s:          s,
 		name:       name,
 		key:        key,
 		changedAt:  now,
 		epoch:      now,
 		countCalls: cfg.countInFlight,
 	}
+	b.cur.Store(s)
+	b.enforcement.Store(math.Float64bits(cfg.enforcement))
 	b.win = s.window.newWindow(s.thresholds, now, s.needDur)
-	b.timedWindow = b.win.timed()
+	b.timedWindow.Store(b.win.timed())
 	b.stateGen.Store(uint64(sdk.StateClosed))
 	for _, f := range s.register {
 		if un := safeRegister(f, sdk.Registration{Name: name, Key: key, State: b.state, Window: b.windowSnapshot}); un != nil {
@@ -258,7 +289,7 @@ func (b *Breaker) mustBeBuilt() {
 	if b == nil {
 		panic("breaker: call through a nil *Breaker")
 	}
-	if b.s == nil {
+	if b.cur.Load() == nil {
 		panic("breaker: zero Breaker: build breakers with breaker.New (or a breaker.Group)")
 	}
 }
@@ -281,7 +312,7 @@ func (b *Breaker) Key() string { return b.key }
 // StateOpen.
 func (b *Breaker) State() sdk.State {
 	st := b.state()
-	if st == sdk.StateHalfOpen && b.s != nil && b.s.halfOpenTO > 0 {
+	if st == sdk.StateHalfOpen && b.cur.Load() != nil && b.conf().halfOpenTO > 0 {
 		now := time.Now()
 		b.mu.Lock()
 		if expired, _ := b.expireLocked(now, context.Background()); expired {
@@ -317,6 +348,10 @@ type Info struct {
 	// NotPermittedError.RetryAt); the zero time in any other state, and
 	// when there is no estimate (Never, RetryFunc).
 	RetryAt time.Time
+	// Enforcement is the fraction of would-be refusals the breaker
+	// enforces: 1 unless set otherwise, 0 in shadow mode (see
+	// WithEnforcement).
+	Enforcement float64
 }
 
 // Info returns a consistent snapshot of the breaker. Like State, it first
@@ -324,10 +359,14 @@ type Info struct {
 func (b *Breaker) Info() Info {
 	b.mustBeBuilt()
 	var now time.Time
-	if b.timedWindow || b.s.halfOpenTO > 0 {
+	if b.timedWindow.Load() || b.conf().halfOpenTO > 0 {
 		now = time.Now()
 	}
 	b.mu.Lock()
+	if now.IsZero() && b.conf().halfOpenTO > 0 { // reconfigured meanwhile
+		now = time.Now()
+	}
+	now = b.nowLocked(now)
 	expired, _ := b.expireLocked(now, context.Background())
 	info := Info{
 		Name:                b.name,
@@ -336,6 +375,7 @@ func (b *Breaker) Info() Info {
 		Reopens:             b.reopens,
 		ConsecutiveFailures: max(b.streak, 0),
 		Metric:              b.win.metric(now).clone(),
+		Enforcement:         math.Float64frombits(b.enforcement.Load()),
 	}
 	if r := b.openErr.Load(); info.State == sdk.StateOpen && r != nil {
 		info.RetryAt = r.retryAt
@@ -398,28 +438,63 @@ func (b *Breaker) transitionLocked(to sdk.State, reason sdk.Reason, now time.Tim
 	counts := sdk.WindowCounts{Calls: m.TotalCount, Failures: m.FailureCount}
 	b.win.reset()
 	b.changedAt = now
+	if b.cap != nil {
+		b.cap.moved(from, to, reason)
+	}
 	if to == sdk.StateOpen {
-		var at time.Time
-		if d := b.s.retry.Delay(b.reopens); d >= 0 {
-			at = now.Add(d)
-		}
-		b.openErr.Store(newNotPermitted(b.name, b.key, sdk.StateOpen, at).r)
-		until := int64(math.MinInt64) // always ask the retry policy
-		if lo := b.s.retry.minDelay(b.reopens); lo > 0 {
-			until = int64(now.Sub(b.epoch)) + int64(lo)
-			if until < 0 { // overflow (Never)
-				until = math.MaxInt64
-			}
-		}
-		b.openUntil.Store(until)
+		b.armOpenLocked()
 	}
 	b.stateGen.Store((sg>>8+1)<<8 | uint64(to))
 	b.halfOpen.newPeriodLocked()
-	if len(b.s.hooks.stateChange) == 0 {
+	if len(b.conf().hooks.stateChange) == 0 {
 		return 0
 	}
 	return b.queue.pushLocked(delivery{ctx: ctx, ready: ctx != nil,
 		tr: sdk.Transition{Name: b.name, Key: b.key, From: from, To: to, Reason: reason, Window: counts, At: now}})
+}
+
+// armOpenLocked sets the rejection error and the lock-free refusal
+// deadline of the open breaker, from the retry policy and the time it
+// opened (changedAt).
+func (b *Breaker) armOpenLocked() {
+	r := b.conf().retry
+	var at time.Time
+	if d := r.Delay(b.reopens); d >= 0 {
+		at = b.changedAt.Add(d)
+	}
+	b.openErr.Store(newNotPermitted(b.name, b.key, sdk.StateOpen, at).r)
+	until := int64(math.MinInt64) // always ask the retry policy
+	if lo := r.minDelay(b.reopens); lo > 0 {
+		until = int64(b.changedAt.Sub(b.epoch)) + int64(lo)
+		if until < 0 { // overflow (Never)
+			until = math.MaxInt64
+		}
+	}
+	b.openUntil.Store(until)
+}
+
+// nowLocked returns now, or the time if now is zero and the window, as
+// it is now, needs it; b.mu is held.
+func (b *Breaker) nowLocked(now time.Time) time.Time {
+	if now.IsZero() && b.timedWindow.Load() {
+		return time.Now()
+	}
+	return now
+}
+
+// record is the window record of an outcome, by the settings s.
+func (s *settings) record(success bool, dur time.Duration) record {
+	r := record{ok: success}
+	if success || s.failDur {
+		r.dur = dur
+		for _, th := range s.thresholds {
+			if dur < th {
+				break
+			}
+			r.slow++
+		}
+	}
+	return r
 }
 
 // manual performs a manual command and reports its transition.
@@ -444,9 +519,11 @@ func (b *Breaker) Reset(ctx context.Context) { b.manual(ctx, sdk.StateClosed) }
 // nothing is recorded, until another manual command.
 func (b *Breaker) Disable(ctx context.Context) { b.manual(ctx, sdk.StateDisabled) }
 
-// MetricsOnly moves the breaker to metrics_only ("shadow mode"): every call
-// passes through and is recorded, but the breaker never trips, until
-// another manual command.
+// MetricsOnly moves the breaker to metrics_only: every call passes through
+// and is recorded, but the breaker never trips, until another manual
+// command. To see what a rule would refuse while refusing nothing, use
+// shadow mode instead (WithEnforcement(0)): the breaker then trips, opens
+// and probes as usual.
 func (b *Breaker) MetricsOnly(ctx context.Context) { b.manual(ctx, sdk.StateMetricsOnly) }
 
 // ForceOpen moves the breaker to forced_open: every call is refused, until
@@ -466,20 +543,22 @@ func (b *Breaker) settle(cctx context.Context, t *ticket, rec, success bool, dur
 		return false
 	}
 	var now time.Time
-	if rec && b.timedWindow {
+	if rec && b.timedWindow.Load() {
 		now = time.Now()
 	}
-	r := record{ok: success}
-	if rec && (success || b.s.failDur) {
-		r.dur = dur
-		for _, th := range b.s.thresholds {
-			if dur < th {
-				break
-			}
-			r.slow++
-		}
+	s := b.conf()
+	var r record
+	if rec {
+		r = s.record(success, dur)
 	}
 	b.mu.Lock()
+	if rec {
+		if cur := b.conf(); cur != s { // reconfigured meanwhile
+			s = cur
+			r = s.record(success, dur)
+			now = b.nowLocked(now)
+		}
+	}
 	current := b.stateGen.Load() == t.sg
 	if t.slot {
 		t.slot = false
@@ -514,14 +593,18 @@ func (b *Breaker) settle(cctx context.Context, t *ticket, rec, success bool, dur
 	if t.state == sdk.StateClosed || t.state == sdk.StateHalfOpen {
 		c.State, c.ConsecutiveFailures, c.ConsecutiveSuccesses = t.state, max(b.streak, 0), max(-b.streak, 0)
 		var trip bool
-		if b.s.userCode {
+		if s.userCode {
 			trip = b.tripGuarded(&c)
 		} else {
-			trip = b.s.tripper.trip(&c)
+			trip = s.tripper.trip(&c)
 		}
 		var seq uint64
 		switch {
 		case t.state == sdk.StateClosed && trip:
+			if b.cap != nil && !b.cap.tryOpen() {
+				b.cappedLocked(t, &c, now)
+				break
+			}
 			seq = b.transitionLocked(sdk.StateOpen, sdk.ReasonTripped, now, cctx)
 		case t.state == sdk.StateHalfOpen && success && !trip:
 			seq = b.transitionLocked(sdk.StateClosed, sdk.ReasonRecovered, now, cctx)
@@ -530,7 +613,7 @@ func (b *Breaker) settle(cctx context.Context, t *ticket, rec, success bool, dur
 		}
 		if seq != 0 {
 			t.seq = seq
-			if info != nil && !t.ended && len(b.s.hooks.callEnd) > 0 {
+			if info != nil && !t.ended && len(s.hooks.callEnd) > 0 {
 				e := *info
 				b.queue.pushLocked(delivery{ctx: cctx, end: &e, ready: true})
 				t.ended = true

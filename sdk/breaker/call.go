@@ -49,7 +49,7 @@ func (b *Breaker) Allow(ctx context.Context) (Call, error) {
 		return Call{}, err
 	}
 	c.b, c.ctx, c.cctx = b, ctx, cctx
-	if b.s.needDur {
+	if c.t.s.needDur {
 		c.start = time.Now()
 	}
 	return c, nil

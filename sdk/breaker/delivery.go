@@ -100,9 +100,9 @@ func (b *Breaker) deliverLocked() {
 		}
 		b.mu.Unlock()
 		if d.end != nil {
-			b.s.hooks.end(d.ctx, *d.end)
+			b.conf().hooks.end(d.ctx, *d.end)
 		} else {
-			b.s.hooks.transition(d.ctx, d.tr)
+			b.conf().hooks.transition(d.ctx, d.tr)
 		}
 		b.mu.Lock()
 		q.done++
@@ -119,7 +119,7 @@ func (b *Breaker) callEnd(cctx context.Context, t *ticket, info *sdk.CallEnd) {
 	if t.seq != 0 {
 		b.mu.Lock()
 		if !t.ended && b.queue.pendingLocked(t.seq) {
-			if len(b.s.hooks.callEnd) > 0 {
+			if len(b.conf().hooks.callEnd) > 0 {
 				e := *info
 				b.queue.pushLocked(delivery{ctx: cctx, end: &e, ready: true})
 			}
@@ -135,7 +135,7 @@ func (b *Breaker) callEnd(cctx context.Context, t *ticket, info *sdk.CallEnd) {
 		return
 	}
 	t.ended = true
-	if len(b.s.hooks.callEnd) > 0 {
-		b.s.hooks.end(cctx, *info)
+	if len(b.conf().hooks.callEnd) > 0 {
+		b.conf().hooks.end(cctx, *info)
 	}
 }

@@ -100,6 +100,47 @@
 // nothing evictable, new keys share one overflow breaker ([OverflowKey]).
 // A hit takes no lock and allocates nothing.
 //
+// # Operating in production
+//
+// Three controls let a team roll a rule out, bound its blast radius and
+// change it without a restart; docs/operating.md in the repository walks
+// through them.
+//
+// Enforcement ([WithEnforcement], [Breaker.SetEnforcement],
+// [Group.SetEnforcement]) is the fraction of the calls the breaker would
+// refuse that it does refuse: 1 by default, 0 for shadow mode. A call let
+// through contributes nothing to the state machine (it is not recorded,
+// holds no half-open slot, makes no transition), so a shadow breaker makes
+// exactly the transitions an enforcing one makes on the same recorded
+// outcomes, and its hooks see the call as [sdk.CallEnd.WouldReject]. An
+// operator's forced_open is always enforced. Shadow mode is not
+// metrics_only:
+//
+//	                    shadow mode (enforcement 0)      metrics_only (MetricsOnly)
+//	set by              WithEnforcement, SetEnforcement  a manual command
+//	calls refused       none (forced_open still is)      none
+//	state machine       runs: trips, opens, probes,      stays in metrics_only:
+//	                    closes, exactly as enforcing     never trips
+//	outcomes recorded   while closed and for probes,     every call
+//	                    as when enforcing; not the
+//	                    calls it would have refused
+//	what it tells you   which calls this rule would      the failure rate the
+//	                    refuse, and when                 window sees
+//	leaving it          SetEnforcement(1): the state     Reset: closed, window
+//	                    it is in takes effect at once    emptied
+//
+// The cap on open keys of a [Group] ([WithMaxOpenFraction], off by
+// default) keeps a key closed when its tripper fires while max(1, ⌊f ×
+// keys⌋) keys are already open, half-open or forced open, and reports it
+// ([sdk.TripCapped]); the key opens on a later outcome once there is room.
+//
+// [Breaker.Reconfigure] and [Group.Reconfigure] change the window,
+// tracker, tripper, retry, permit, half-open limits and enforcement while
+// calls go on: validated as a whole (nothing changes on a [*ConfigError]),
+// swapped atomically, keeping the state, the window (when its kind and size
+// are unchanged), the hooks and their telemetry series, and reported to
+// the Reconfigured hooks ([sdk.Reconfiguration]).
+//
 // # Errors, cancellation and panics
 //
 // [Execute] returns the protected function's error untouched. A refused
@@ -124,13 +165,17 @@
 // calls in flight across a transition never leak into the next window. The
 // breaker starts no goroutines and no timers.
 //
-// A closed-state call without hooks takes one lock and allocates nothing;
-// it reads the clock only when a TimeWindow, an [AvgLatency] or [SlowRate]
-// tripper, or a hook needs the time. A call refused while open takes no
-// lock, draws no random number and allocates nothing before the retry
-// delay, or with jitter before the lower edge of the jitter band, delay ×
-// (1 − jitter), where no draw could let it through; after that, and for
-// [Always] and [RetryFunc], the policy is asked under the lock. A
+// The settings (window kind, tracker, tripper, retry, permit, limits) are
+// one immutable value swapped atomically by Reconfigure, so no call takes
+// a lock to read them. A closed-state call without hooks takes one lock
+// and allocates nothing; it reads the clock only when a TimeWindow, an
+// [AvgLatency] or [SlowRate] tripper, or a hook needs the time. A call
+// refused while open takes no lock, draws no random number and allocates
+// nothing before the retry delay, or with jitter before the lower edge of
+// the jitter band, delay × (1 − jitter), where no draw could let it
+// through; after that, and for [Always] and [RetryFunc], the policy is
+// asked under the lock. With an enforcement below 1, a would-be refusal
+// also draws one random number (none at 0), without a lock. A
 // transition costs the same whatever the window's size: resetting a
 // window does not visit its buckets. A window's storage is built when the
 // breaker records its first call, so a breaker that never records one

@@ -24,11 +24,12 @@ func (b *Breaker) evictable(anyWindow bool) bool {
 		return st == sdk.StateClosed || st == sdk.StateDisabled
 	}
 	var now time.Time
-	if b.timedWindow {
+	if b.timedWindow.Load() {
 		now = time.Now()
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	now = b.nowLocked(now)
 	st := b.state()
 	if st != sdk.StateClosed && st != sdk.StateDisabled {
 		return false

@@ -41,7 +41,7 @@ func Execute[T any](ctx context.Context, b *Breaker, fn func(context.Context) (T
 		return v, err
 	}
 	var start time.Time
-	if b.s.needDur {
+	if t.s.needDur {
 		start = time.Now()
 	}
 	done := false
@@ -94,17 +94,22 @@ func (b *Breaker) begin(ctx context.Context, t *ticket) (context.Context, error)
 	if ctx == nil {
 		panic("breaker: nil context")
 	}
+	s := b.conf()
+	t.s = s
 	var err error
-	if b.s.userCode {
+	if s.userCode {
 		err = b.acquireGuarded(ctx, t)
 	} else {
 		err = b.acquire(ctx, t)
+	}
+	if err != nil && !t.enforced && t.state != sdk.StateForcedOpen && b.enforcement.Load() != enforceAll {
+		err = b.shadow(t, err)
 	}
 	if b.countCalls && err == nil {
 		b.inFlight.Add(1)
 		t.counted = true
 	}
-	if t.seq == 0 && !t.slotLater && !b.s.hooks.calls() {
+	if t.seq == 0 && !t.slotLater && !s.hooks.calls() {
 		return ctx, err
 	}
 	return b.beginHooks(ctx, t, err)
@@ -124,12 +129,15 @@ func (b *Breaker) beginHooks(ctx context.Context, t *ticket, err error) (cctx co
 			b.abandon(cctx, t, err, nil)
 		}
 	}()
-	if b.s.hooks.calls() {
-		cctx = b.s.hooks.start(ctx, sdk.CallStart{Name: b.name, Key: b.key, State: t.state, Rejected: err != nil})
+	if b.conf().hooks.calls() {
+		cctx = b.conf().hooks.start(ctx, sdk.CallStart{Name: b.name, Key: b.key, State: t.state, Rejected: err != nil, WouldReject: t.wouldReject})
 	}
 	b.deliverAdmission(cctx, t)
 	if err == nil && t.slotLater {
-		if err = b.takeSlotLater(ctx, t); err != nil {
+		if err = b.takeSlotLater(ctx, t); err != nil && !t.enforced && b.enforcement.Load() != enforceAll {
+			err = b.shadow(t, err)
+		}
+		if err != nil {
 			b.releaseInFlight(t)
 		}
 	}
@@ -163,8 +171,8 @@ func (b *Breaker) acquireGuarded(ctx context.Context, t *ticket) (err error) {
 		if !finished {
 			r := recover()
 			cctx := ctx
-			if b.s.hooks.calls() {
-				cctx = b.s.hooks.start(ctx, sdk.CallStart{Name: b.name, Key: b.key, State: t.state})
+			if b.conf().hooks.calls() {
+				cctx = b.conf().hooks.start(ctx, sdk.CallStart{Name: b.name, Key: b.key, State: t.state})
 			}
 			b.abandon(cctx, t, nil, r)
 			if r != nil {
@@ -201,16 +209,16 @@ func (b *Breaker) abandon(cctx context.Context, t *ticket, err error, r any) {
 // its half-open slot and runs the hooks.
 func (b *Breaker) end(ctx, cctx context.Context, t *ticket, start time.Time, err error) {
 	var dur time.Duration
-	if b.s.needDur {
+	if t.s.needDur {
 		dur = time.Since(start)
 	}
-	info := sdk.CallEnd{Name: b.name, Key: b.key, State: t.state, Err: err, Duration: dur}
+	info := sdk.CallEnd{Name: b.name, Key: b.key, State: t.state, Err: err, Duration: dur, WouldReject: t.wouldReject}
 	if err != nil {
 		info.Outcome = sdk.OutcomeError
 		if ctx.Err() == context.Canceled {
 			info.Decision, info.Rule = sdk.DecisionIgnored, RuleContextCanceled
 		} else {
-			v := b.s.tracker.Track(cctx, err)
+			v := b.conf().tracker.Track(cctx, err)
 			info.Decision, info.Rule = v.Decision, v.Rule
 			if info.Decision != sdk.DecisionCounted {
 				info.Decision = sdk.DecisionIgnored
@@ -221,7 +229,8 @@ func (b *Breaker) end(ctx, cctx context.Context, t *ticket, start time.Time, err
 	t.recorded = true // before settle: the tripper may panic after adding the outcome
 	info.Stale = b.settle(cctx, t, rec, err == nil, dur, &info)
 	b.releaseInFlight(t)
-	if t.seq == 0 && len(b.s.hooks.callEnd) == 0 {
+	b.tripCapped(cctx, t)
+	if t.seq == 0 && len(t.s.hooks.callEnd) == 0 {
 		t.ended = true
 		return
 	}
@@ -238,15 +247,16 @@ func (b *Breaker) panicked(cctx context.Context, t *ticket, start time.Time, r a
 		return
 	}
 	var dur time.Duration
-	if b.s.needDur {
+	if t.s.needDur {
 		dur = time.Since(start)
 	}
 	info := sdk.CallEnd{Name: b.name, Key: b.key, State: t.state, Outcome: sdk.OutcomeError, Decision: sdk.DecisionCounted,
-		Rule: RulePanic, Panicked: true, PanicValue: r, Duration: dur}
+		Rule: RulePanic, Panicked: true, PanicValue: r, Duration: dur, WouldReject: t.wouldReject}
 	// Also if the tripper panics while recording: that panic then goes on,
 	// but the call is reported first.
 	defer func() {
 		b.releaseInFlight(t)
+		b.tripCapped(cctx, t)
 		b.callEnd(cctx, t, &info)
 	}()
 	rec := t.record && !t.recorded

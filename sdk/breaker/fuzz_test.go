@@ -371,6 +371,14 @@ func FuzzConfig(f *testing.F) {
 			opts = append(opts, nil)
 			bad(false, "option", "is nil")
 		}
+		if bit(2) && bit(9) {
+			opts = append(opts, WithEnforcement(ratio2))
+			bad(ratio2 >= 0 && ratio2 <= 1, "enforcement", "WithEnforcement(")
+		}
+
+		// Reconfigure validates the same options as New (the name aside)
+		// and, on a problem, changes nothing.
+		fzReconfigure(t, opts, problems)
 
 		b, err := New(name, opts...)
 		if len(problems) == 0 {
@@ -406,6 +414,44 @@ func FuzzConfig(f *testing.F) {
 			}
 		}
 	})
+}
+
+// fzReconfigure reconfigures a valid breaker with opts: it must accept
+// them when problems (the name's aside) is empty, and otherwise refuse
+// them, naming each problem, and change nothing.
+func fzReconfigure(t *testing.T, opts []Option, problems []fzProblem) {
+	t.Helper()
+	rb, err := New("reconfigured", WithTripper(FailureStreak(2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := rb.conf()
+	err = rb.Reconfigure(context.Background(), opts...)
+	var want []fzProblem
+	for _, p := range problems {
+		if p.part != "name" {
+			want = append(want, p)
+		}
+	}
+	if len(want) == 0 {
+		if err != nil {
+			t.Fatalf("Reconfigure refused a valid configuration: %v", err)
+		}
+		fzUse(t, rb)
+		return
+	}
+	var ce *ConfigError
+	if !errors.As(err, &ce) {
+		t.Fatalf("Reconfigure accepted an invalid configuration (problems: %v): %v", want, err)
+	}
+	for _, p := range want {
+		if !strings.Contains(err.Error(), p.text) {
+			t.Fatalf("Reconfigure's error does not name the invalid %s (%q): %s", p.part, p.text, err)
+		}
+	}
+	if rb.conf() != before || rb.Enforcement() != 1 {
+		t.Fatal("a refused Reconfigure changed the settings")
+	}
 }
 
 // fzUse runs a few calls through a freshly built breaker.

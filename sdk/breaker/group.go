@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"log/slog"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -92,12 +93,12 @@ var ErrGroupFull = errors.New("breaker: group is at its key limit with no evicta
 // is released. The group starts no goroutines and no timers.
 type Group struct {
 	// Read by Get without the lock; never written after NewGroup except
-	// table, which is swapped under mu.
+	// table, which is swapped under mu, and conf (Reconfigure).
 	name    string
 	seed    maphash.Seed
 	table   atomic.Pointer[keyTable]
-	cfg     *config
-	base    []Option // the breaker options, for keys with options of their own
+	conf    atomic.Pointer[groupConf] // replaced whole by Reconfigure
+	cap     *openCap
 	keyOpts []func(string) []Option
 	maxKeys int
 	idle    time.Duration
@@ -115,6 +116,10 @@ type Group struct {
 	overflow  *Breaker
 	closed    bool
 
+	// reconfMu serialises Reconfigure; it is taken before mu, never under
+	// it.
+	reconfMu sync.Mutex
+
 	evictHook func(*Breaker) // tests only: called under mu for each eviction
 }
 
@@ -130,7 +135,7 @@ type Group struct {
 // [*ConfigError] that lists every problem, of the breaker options and of the
 // group options alike.
 func NewGroup(name string, opts ...Option) (*Group, error) {
-	gc := groupConfig{maxKeys: DefaultMaxKeys, idle: DefaultIdleTimeout}
+	gc := groupConfig{maxKeys: DefaultMaxKeys, idle: DefaultIdleTimeout, maxOpen: DefaultMaxOpenFraction}
 	base := make([]Option, len(opts))
 	for i, o := range opts {
 		if g, ok := o.(groupOption); ok {
@@ -152,15 +157,22 @@ func NewGroup(name string, opts ...Option) (*Group, error) {
 	g := &Group{
 		name:    name,
 		seed:    maphash.MakeSeed(),
-		cfg:     cfg,
-		base:    base,
+		cap:     &openCap{},
 		keyOpts: gc.keyOpts,
 		maxKeys: gc.maxKeys,
 		idle:    gc.idle,
 		epoch:   time.Now(),
 	}
+	g.cap.fraction.Store(math.Float64bits(gc.maxOpen))
+	g.conf.Store(&groupConf{cfg: cfg, base: base})
 	g.table.Store(newKeyTable(minTableSize))
 	return g, nil
+}
+
+// groupConf is the configuration a Group builds breakers from.
+type groupConf struct {
+	cfg  *config
+	base []Option // the breaker options, for keys with options of their own
 }
 
 // noOption stands in for a group option among the breaker options.
@@ -207,8 +219,15 @@ func (g *Group) miss(key string, h uint64) (*Breaker, error) {
 // gets ErrGroupFull; otherwise such a key gets the overflow breaker, with
 // a nil entry.
 func (g *Group) lookup(key string, h uint64, pin bool) (*entry, *Breaker, error) {
-	cfg, cfgErr := g.keyConfig(key)
+	gc := g.conf.Load()
+	cfg, cfgErr := g.keyConfig(gc, key)
 	g.mu.Lock()
+	for g.conf.Load() != gc { // reconfigured meanwhile
+		g.mu.Unlock()
+		gc = g.conf.Load()
+		cfg, cfgErr = g.keyConfig(gc, key)
+		g.mu.Lock()
+	}
 	if g.closed {
 		g.mu.Unlock()
 		return nil, nil, ErrGroupClosed
@@ -242,7 +261,7 @@ func (g *Group) lookup(key string, h uint64, pin bool) (*entry, *Breaker, error)
 	switch {
 	case g.live < g.maxKeys:
 		key = strings.Clone(key) // do not keep the caller's buffer alive
-		e = &entry{hash: h, key: key, b: newBreaker(g.name, key, cfg), idleSince: now}
+		e = &entry{hash: h, key: key, b: g.newBreakerLocked(key, cfg), idleSince: now}
 		e.flags.Store(entryNew)
 		if pin {
 			e.pins++
@@ -251,7 +270,7 @@ func (g *Group) lookup(key string, h uint64, pin bool) (*entry, *Breaker, error)
 	case !pin:
 		fresh = g.overflow == nil
 		if fresh {
-			g.overflow = newBreaker(g.name, OverflowKey, g.cfg)
+			g.overflow = g.newBreakerLocked(OverflowKey, gc.cfg)
 		}
 		b = g.overflow
 	default:
@@ -266,11 +285,19 @@ func (g *Group) lookup(key string, h uint64, pin bool) (*entry, *Breaker, error)
 	return e, b, err
 }
 
+// newBreakerLocked builds key's breaker from cfg, counted against the
+// group's cap; g.mu is held.
+func (g *Group) newBreakerLocked(key string, cfg *config) *Breaker {
+	b := newBreaker(g.name, key, cfg)
+	b.cap = g.cap // b is not shared yet
+	return b
+}
+
 // keyConfig returns the configuration of key's breaker: the group's, or one
 // built with the key's own options.
-func (g *Group) keyConfig(key string) (cfg *config, err error) {
+func (g *Group) keyConfig(gc *groupConf, key string) (cfg *config, err error) {
 	if len(g.keyOpts) == 0 {
-		return g.cfg, nil
+		return gc.cfg, nil
 	}
 	var extra []Option
 	for _, f := range g.keyOpts {
@@ -281,9 +308,9 @@ func (g *Group) keyConfig(key string) (cfg *config, err error) {
 		extra = append(extra, opts...)
 	}
 	if len(extra) == 0 {
-		return g.cfg, nil
+		return gc.cfg, nil
 	}
-	cfg, err = buildConfig(g.name, append(g.base[:len(g.base):len(g.base)], extra...))
+	cfg, err = buildConfig(g.name, append(gc.base[:len(gc.base):len(gc.base)], extra...))
 	if err != nil {
 		var ce *ConfigError
 		if !errors.As(err, &ce) {
@@ -450,7 +477,11 @@ func (g *Group) Close() {
 	}
 	g.table.Store(newKeyTable(minTableSize))
 	g.live, g.tombs = 0, 0
+	g.cap.keys.Store(0)
 	g.mu.Unlock()
+	for _, b := range bs {
+		b.leaveCap()
+	}
 	closeAll(bs)
 }
 

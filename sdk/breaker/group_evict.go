@@ -93,7 +93,9 @@ func (g *Group) evictLocked(t *keyTable, e *entry, now time.Duration) bool {
 	}
 	t.remove(e)
 	g.live--
+	g.cap.keys.Store(int64(g.live))
 	g.tombs++
+	e.b.leaveCap()
 	return true
 }
 
@@ -118,6 +120,7 @@ func (g *Group) insertLocked(e *entry) {
 		g.tombs--
 	}
 	g.live++
+	g.cap.keys.Store(int64(g.live))
 }
 
 // compactLocked shrinks the table after evictions when it is mostly empty,

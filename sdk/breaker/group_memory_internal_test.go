@@ -24,7 +24,7 @@ func groupEntryOverhead(tb testing.TB, n int) (perKey, overhead float64) {
 	before := liveHeapInternal()
 	bs := make([]*Breaker, n)
 	for i, k := range keys {
-		bs[i] = newBreaker(g.name, k, g.cfg)
+		bs[i] = newBreaker(g.name, k, g.conf.Load().cfg)
 	}
 	breakers := float64(liveHeapInternal()-before) / float64(n)
 	runtime.KeepAlive(bs)

@@ -3,6 +3,7 @@ package breaker_test
 import (
 	"context"
 	"errors"
+	"math"
 	"slices"
 	"testing"
 
@@ -23,6 +24,13 @@ import (
 // timeout and a run lasts far less than DefaultIdleTimeout, so a closed key
 // with a failure in its window is never idle long enough to be evictable
 // here (TestGroupAttackerPinnedKeysAgeOut covers that rule).
+//
+// The model also has the group's cap on open keys (WithMaxOpenFraction,
+// changed at run time by Reconfigure): a key whose streak reaches 2 while
+// closed opens only if fewer than max(1, ⌊f × keys⌋) breakers are open,
+// half-open or forced open, and otherwise stays closed and counts as a
+// capped trip; and its enforcement (SetEnforcement 0 or 1): in shadow
+// mode an open key's calls run and are not recorded.
 
 // mdlKey is the model of one breaker of the group.
 type mdlKey struct {
@@ -46,8 +54,9 @@ func (k *mdlKey) transition(to sdk.State) {
 	k.gen++
 }
 
-// record applies a finished call's outcome, as the breaker records it.
-func (k *mdlKey) record(fail bool) {
+// record applies a finished call's outcome, as the breaker records it;
+// room reports whether the group's cap lets a closed key open.
+func (k *mdlKey) record(fail bool, room func() bool) {
 	if fail {
 		k.streak++
 	} else {
@@ -57,18 +66,53 @@ func (k *mdlKey) record(fail bool) {
 	if len(k.window) > 3 {
 		k.window = k.window[1:]
 	}
-	if k.state == sdk.StateClosed && k.streak >= 2 {
+	if k.state == sdk.StateClosed && k.streak >= 2 && room() {
 		k.transition(sdk.StateOpen)
 	}
 }
 
-// admits reports whether the model admits a call, and whether it records it.
-func (k *mdlKey) admits() (admitted, recorded bool) {
+func countsOpen(st sdk.State) bool {
+	return st == sdk.StateOpen || st == sdk.StateHalfOpen || st == sdk.StateForcedOpen
+}
+
+// open is the number of the group's breakers that count against its cap.
+func (m *groupModel) open() int {
+	n := 0
+	for _, k := range m.keys {
+		if countsOpen(k.state) {
+			n++
+		}
+	}
+	if m.overflow != nil && countsOpen(m.overflow.state) {
+		n++
+	}
+	return n
+}
+
+// room reports whether a closed key may open now, counting a capped trip
+// if not.
+func (m *groupModel) room() bool {
+	if m.fraction >= 1 {
+		return true
+	}
+	limit := max(1, int(math.Floor(m.fraction*float64(len(m.keys))+1e-9)))
+	if m.open() < limit {
+		return true
+	}
+	m.capped++
+	return false
+}
+
+// admits reports whether the model admits a call, and whether it records
+// it; shadow is true in shadow mode (enforcement 0).
+func (k *mdlKey) admits(shadow bool) (admitted, recorded bool) {
 	switch k.state {
 	case sdk.StateClosed, sdk.StateMetricsOnly:
 		return true, true
 	case sdk.StateDisabled:
 		return true, false
+	case sdk.StateOpen:
+		return shadow, false
 	}
 	return false, false
 }
@@ -79,6 +123,9 @@ type groupModel struct {
 	keys     map[string]*mdlKey
 	overflow *mdlKey
 	held     []heldCall
+	fraction float64 // the cap on open keys
+	capped   int     // trips the cap refused
+	shadow   bool    // enforcement 0
 }
 
 type heldCall struct {
@@ -147,12 +194,14 @@ func TestGroupModel(t *testing.T) {
 	captureDefaultLog(t) // each group that overflows logs once
 	rapid.Check(t, func(t *rapid.T) {
 		maxKeys := rapid.IntRange(1, 5).Draw(t, "maxKeys")
+		fractions := rapid.SampledFrom([]float64{1, 0.2, 0.5, 0.75})
+		fraction := fractions.Draw(t, "maxOpenFraction")
 		g, err := breaker.NewGroup("model", breaker.WithMaxKeys(maxKeys), breaker.WithIdleTimeout(0),
 			breaker.WithWindow(breaker.CountWindow(3)), breaker.WithTripper(breaker.FailureStreak(2)),
-			breaker.WithRetry(breaker.Cooldown(1<<40, 0)))
+			breaker.WithRetry(breaker.Cooldown(1<<40, 0)), breaker.WithMaxOpenFraction(fraction))
 		require.NoError(t, err)
 		defer g.Close()
-		m := &groupModel{g: g, max: maxKeys, keys: map[string]*mdlKey{}}
+		m := &groupModel{g: g, max: maxKeys, keys: map[string]*mdlKey{}, fraction: fraction}
 		ctx := context.Background()
 		keyGen := rapid.SampledFrom([]string{"", "a", "b", "c", "d", "e", "f", "g"})
 		commands := []struct {
@@ -177,7 +226,7 @@ func TestGroupModel(t *testing.T) {
 					}
 					return nil
 				})
-				admitted, recorded := k.admits()
+				admitted, recorded := k.admits(m.shadow)
 				if !admitted {
 					require.ErrorIs(t, err, breaker.ErrNotPermitted)
 					return
@@ -188,14 +237,14 @@ func TestGroupModel(t *testing.T) {
 					require.NoError(t, err)
 				}
 				if recorded {
-					k.record(fail)
+					k.record(fail, m.room)
 				}
 			},
 			"hold": func(t *rapid.T) {
 				key := keyGen.Draw(t, "key")
 				k := m.lookup(t, key, false, func() (*breaker.Breaker, error) { return g.Get(key) })
 				c, err := k.b.Allow(ctx)
-				admitted, recorded := k.admits()
+				admitted, recorded := k.admits(m.shadow)
 				if !admitted {
 					require.ErrorIs(t, err, breaker.ErrNotPermitted)
 					return
@@ -219,7 +268,7 @@ func TestGroupModel(t *testing.T) {
 				h.c.Done(err)
 				h.m.held--
 				if h.record && h.gen == h.m.gen { // else stale: dropped
-					h.m.record(fail)
+					h.m.record(fail, m.room)
 				}
 			},
 			"command": func(t *rapid.T) {
@@ -245,7 +294,22 @@ func TestGroupModel(t *testing.T) {
 					m.overflow.transition(c.to)
 				}
 			},
+			"cap": func(t *rapid.T) {
+				f := fractions.Draw(t, "maxOpenFraction")
+				require.NoError(t, g.Reconfigure(ctx, breaker.WithMaxOpenFraction(f)))
+				m.fraction = f
+			},
+			"enforcement": func(t *rapid.T) {
+				m.shadow = rapid.Bool().Draw(t, "shadow")
+				f := 1.0
+				if m.shadow {
+					f = 0
+				}
+				require.NoError(t, g.SetEnforcement(f))
+			},
 			"": func(t *rapid.T) {
+				require.Equal(t, m.open(), g.OpenKeys(), "keys counted against the cap")
+				require.EqualValues(t, m.capped, g.TripsCapped(), "capped trips")
 				require.LessOrEqual(t, g.Len(), maxKeys)
 				require.Equal(t, len(m.keys), g.Len())
 				info := g.Info()

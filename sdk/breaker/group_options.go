@@ -21,6 +21,7 @@ type groupConfig struct {
 	maxKeys int
 	idle    time.Duration
 	keyOpts []func(key string) []Option
+	maxOpen float64
 	errs    []error
 }
 

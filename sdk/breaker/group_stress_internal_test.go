@@ -29,7 +29,10 @@ import (
 //     Closed (its registration ended), exactly once;
 //   - a flapping key opens its own breaker and no other: no other key's
 //     breaker opens or rejects a call;
-//   - every key has at most one registered breaker at a time.
+//   - every key has at most one registered breaker at a time;
+//   - reconfigurations of the whole group (half-open limits and its cap on
+//     open keys) meanwhile keep every registration, and the cap's count of
+//     open keys equals the breakers the group holds open at the end.
 func TestGroupStress(t *testing.T) {
 	const (
 		maxKeys    = 16
@@ -177,6 +180,11 @@ func TestGroupStress(t *testing.T) {
 					}
 				case op < 96:
 					g.EvictIdle()
+				case op < 98:
+					if err := g.Reconfigure(ctx, WithMaxHalfOpenCalls(1+rnd.IntN(3)),
+						WithMaxOpenFraction([]float64{0.1, 0.5, 1}[rnd.IntN(3)])); err != nil {
+						fail("Reconfigure: %v", err)
+					}
 				default:
 					if n := g.Len(); n > maxKeys {
 						fail("Len %d > %d", n, maxKeys)
@@ -207,6 +215,14 @@ func TestGroupStress(t *testing.T) {
 	g.table.Load().each(func(e *entry) { keys[e.key] = true })
 	overflow := g.overflow != nil
 	assert.Empty(t, badEvictions, "evicted while protecting something")
+	openHeld := 0
+	for _, h := range g.heldLocked() {
+		if countsOpen(h.b.state()) {
+			openHeld++
+		}
+	}
+	assert.EqualValues(t, openHeld, g.cap.open.Load(), "the cap counts the breakers held open")
+	assert.EqualValues(t, g.live, g.cap.keys.Load())
 	g.mu.Unlock()
 
 	mu.Lock()

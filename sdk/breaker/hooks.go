@@ -13,6 +13,8 @@ type hookSet struct {
 	callStart   []func(context.Context, sdk.CallStart) context.Context
 	callEnd     []func(context.Context, sdk.CallEnd)
 	stateChange []func(context.Context, sdk.Transition)
+	tripCapped  []func(context.Context, sdk.TripCapped)
+	reconfig    []func(context.Context, sdk.Reconfiguration)
 }
 
 func newHookSet(hs []sdk.Hooks) hookSet {
@@ -26,6 +28,12 @@ func newHookSet(hs []sdk.Hooks) hookSet {
 		}
 		if h.StateChange != nil {
 			s.stateChange = append(s.stateChange, h.StateChange)
+		}
+		if h.TripCapped != nil {
+			s.tripCapped = append(s.tripCapped, h.TripCapped)
+		}
+		if h.Reconfigured != nil {
+			s.reconfig = append(s.reconfig, h.Reconfigured)
 		}
 	}
 	return s
@@ -53,6 +61,32 @@ func (s *hookSet) end(ctx context.Context, info sdk.CallEnd) {
 func (s *hookSet) transition(ctx context.Context, t sdk.Transition) {
 	for _, f := range s.stateChange {
 		safeTransition(f, ctx, t)
+	}
+}
+
+func (s *hookSet) capped(ctx context.Context, info sdk.TripCapped) {
+	for _, f := range s.tripCapped {
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					hookPanicked("TripCapped", info.Name, r)
+				}
+			}()
+			f(ctx, info)
+		}()
+	}
+}
+
+func (s *hookSet) reconfigured(ctx context.Context, r sdk.Reconfiguration) {
+	for _, f := range s.reconfig {
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					hookPanicked("Reconfigured", r.Name, p)
+				}
+			}()
+			f(ctx, r)
+		}()
 	}
 }
 

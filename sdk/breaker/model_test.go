@@ -1568,3 +1568,257 @@ func TestModelAgainstReference(t *testing.T) {
 		t.Errorf("the generated cases never exercised: %s", strings.Join(missing, ", "))
 	}
 }
+
+// ---------------------------------------------------------------------------
+// Shadow mode against enforcement: one sequence of calls, clock advances and
+// manual commands goes through an enforcing breaker (WithEnforcement(1)) and
+// a shadow one (WithEnforcement(0)) of the same random configuration. Each
+// call's function does the same in both; the enforcing breaker may refuse
+// it, the shadow one never does (except in forced_open). After every step
+// both must be in the same state with the same Info, have made the same
+// transitions, have drawn the same random numbers, and the shadow breaker
+// must have let through, marked WouldReject, exactly the calls the
+// enforcing one refused.
+
+// lcg is a deterministic random source; two with one seed give one stream.
+type lcg struct {
+	mu sync.Mutex
+	x  uint64
+	n  int
+}
+
+func (r *lcg) next() float64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.n++
+	r.x = r.x*6364136223846793005 + 1442695040888963407
+	return float64(r.x>>11) / (1 << 53)
+}
+
+func (r *lcg) draws() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.n
+}
+
+// shadowSide is one of the two breakers and what its hooks saw.
+type shadowSide struct {
+	b       *breaker.Breaker
+	rnd     *lcg
+	mu      sync.Mutex
+	trans   []string
+	refused int // CallEnds with OutcomeRejected outside forced_open
+	would   int // CallEnds with WouldReject
+	forced  int // refusals in forced_open
+	// wouldHalf counts the WouldReject CallEnds in half_open (beyond the
+	// slots or refused by the permit), for the test's coverage.
+	wouldHalf int
+}
+
+func (s *shadowSide) hooks(epoch time.Time) sdk.Hooks {
+	return sdk.Hooks{
+		StateChange: func(_ context.Context, tr sdk.Transition) {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			s.trans = append(s.trans, mdlTransition(tr.From, tr.To, tr.Reason, tr.Window.Calls, tr.Window.Failures, tr.At.Sub(epoch)))
+		},
+		CallEnd: func(_ context.Context, e sdk.CallEnd) {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			switch {
+			case e.Outcome == sdk.OutcomeRejected && e.State == sdk.StateForcedOpen:
+				s.forced++
+			case e.Outcome == sdk.OutcomeRejected:
+				s.refused++
+			case e.WouldReject:
+				s.would++
+				if e.State == sdk.StateHalfOpen {
+					s.wouldHalf++
+				}
+			}
+		},
+	}
+}
+
+func (s *shadowSide) counts() (trans []string, refused, would, forced int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.trans), s.refused, s.would, s.forced
+}
+
+// shadowCallErr returns what a call of kind k returns (ckSuccess,
+// ckCounted, ckIgnored, ckDeadline).
+func shadowCallErr(k int) error {
+	switch k {
+	case ckCounted:
+		return &mdlCountedErr{}
+	case ckIgnored:
+		return &mdlIgnoredErr{}
+	case ckDeadline:
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+func TestModelShadowMakesTheTransitionsOfEnforcement(t *testing.T) {
+	var withRefusals, withHalfOpenRefusals atomic.Int64
+	defer func() {
+		if !t.Failed() && (withRefusals.Load() == 0 || withHalfOpenRefusals.Load() == 0) {
+			t.Errorf("the sequences exercised too little: %d with refusals, %d with half-open refusals",
+				withRefusals.Load(), withHalfOpenRefusals.Load())
+		}
+		t.Logf("%d sequences with refusals, %d with half-open refusals", withRefusals.Load(), withHalfOpenRefusals.Load())
+	}()
+	rapid.Check(t, func(rt *rapid.T) {
+		win := breaker.CountWindow(rapid.IntRange(1, 8).Draw(rt, "windowCalls"))
+		if rapid.Bool().Draw(rt, "timeWindow") {
+			win = breaker.TimeWindow(time.Duration(rapid.IntRange(1, 5).Draw(rt, "windowSeconds")) * time.Second)
+		}
+		trip := genMdlTrip(rt, 2)
+		retry := genMdlRetry(rt)
+		permit := genMdlPermit(rt)
+		trackerKind := rapid.IntRange(0, 4).Draw(rt, "tracker")
+		maxHalfOpen := rapid.IntRange(1, 3).Draw(rt, "maxHalfOpenCalls")
+		type step struct {
+			op   int // 0 call, 1 hold a call, 2 release the oldest held call, 3 sleep, 4 manual
+			kind int
+			d    time.Duration
+		}
+		steps := rapid.SliceOfN(rapid.Custom(func(rt *rapid.T) step {
+			s := step{op: rapid.IntRange(0, 9).Draw(rt, "op")}
+			switch {
+			case s.op <= 4:
+				s.op = 0
+			case s.op == 5:
+				s.op = 1
+			case s.op == 6:
+				s.op = 2
+			case s.op <= 8:
+				s.op = 3
+			default:
+				s.op = 4
+			}
+			s.kind = rapid.SampledFrom([]int{ckSuccess, ckCounted, ckCounted, ckCounted, ckIgnored, ckDeadline}).Draw(rt, "kind")
+			s.d = rapid.SampledFrom([]time.Duration{100 * time.Millisecond, time.Second, 5 * time.Second, 30 * time.Second}).Draw(rt, "sleep")
+			return s
+		}), 10, 120).Draw(rt, "steps")
+
+		synctest.Test(t, func(t *testing.T) {
+			epoch := time.Now()
+			sides := [2]*shadowSide{{rnd: &lcg{x: 42}}, {rnd: &lcg{x: 42}}}
+			for i, s := range sides {
+				b, err := breaker.New("shadow-model",
+					breaker.WithWindow(win),
+					breaker.WithTracker(buildMdlTracker(trackerKind)),
+					breaker.WithTripper(trip.build()),
+					breaker.WithRetry(retry.build()),
+					breaker.WithPermit(permit.build()),
+					breaker.WithMaxHalfOpenCalls(maxHalfOpen),
+					breaker.WithHalfOpenWait(0),
+					breaker.WithRand(s.rnd.next),
+					breaker.WithEnforcement(float64(1-i)),
+					breaker.WithHooks(s.hooks(epoch)))
+				if err != nil {
+					rt.Fatalf("New: %v", err)
+				}
+				s.b = b
+			}
+			type held struct {
+				release [2]chan error
+				done    [2]chan error
+			}
+			var holds []*held
+			defer func() {
+				for _, h := range holds {
+					for i := range 2 {
+						close(h.release[i])
+					}
+				}
+				synctest.Wait()
+			}()
+			for n, st := range steps {
+				switch st.op {
+				case 0:
+					for _, s := range sides {
+						_ = s.b.Do(context.Background(), func(context.Context) error { return shadowCallErr(st.kind) })
+					}
+				case 1:
+					h := &held{}
+					for i, s := range sides {
+						h.release[i], h.done[i] = make(chan error, 1), make(chan error, 1)
+						go func() {
+							h.done[i] <- s.b.Do(context.Background(), func(context.Context) error { return <-h.release[i] })
+						}()
+						synctest.Wait()
+					}
+					holds = append(holds, h)
+				case 2:
+					if len(holds) == 0 {
+						continue
+					}
+					h := holds[0]
+					holds = holds[1:]
+					for i := range 2 {
+						h.release[i] <- shadowCallErr(st.kind)
+						synctest.Wait()
+					}
+				case 3:
+					time.Sleep(st.d)
+				case 4:
+					cmd := []func(*breaker.Breaker){
+						func(b *breaker.Breaker) { b.Reset(context.Background()) },
+						func(b *breaker.Breaker) { b.ForceOpen(context.Background()) },
+						func(b *breaker.Breaker) { b.MetricsOnly(context.Background()) },
+					}[st.kind%3]
+					for _, s := range sides {
+						cmd(s.b)
+					}
+				}
+				synctest.Wait()
+				et, eRefused, eWould, eForced := sides[0].counts()
+				st2, sRefused, sWould, sForced := sides[1].counts()
+				if !slices.Equal(et, st2) {
+					rt.Fatalf("step %d: transitions differ:\nenforcing %v\nshadow    %v", n, et, st2)
+				}
+				ie, is := sides[0].b.Info(), sides[1].b.Info()
+				if ie.Enforcement != 1 || is.Enforcement != 0 {
+					rt.Fatalf("step %d: enforcement %v and %v", n, ie.Enforcement, is.Enforcement)
+				}
+				ie.Enforcement, is.Enforcement = 0, 0
+				if fmt.Sprint(ie) != fmt.Sprint(is) {
+					rt.Fatalf("step %d: Info differs:\nenforcing %+v\nshadow    %+v", n, ie, is)
+				}
+				if a, b := sides[0].rnd.draws(), sides[1].rnd.draws(); a != b {
+					rt.Fatalf("step %d: random draws differ: enforcing %d, shadow %d", n, a, b)
+				}
+				if sRefused != 0 || eWould != 0 {
+					rt.Fatalf("step %d: shadow refused %d calls; enforcing let %d through", n, sRefused, eWould)
+				}
+				// A held call reports its end when released.
+				if sWould > eRefused || eForced != sForced {
+					rt.Fatalf("step %d: enforcing refused %d (forced_open %d); shadow would have refused %d (forced_open %d)",
+						n, eRefused, eForced, sWould, sForced)
+				}
+			}
+			for _, h := range holds {
+				for i := range 2 {
+					h.release[i] <- nil
+					synctest.Wait()
+				}
+			}
+			_, eRefused, _, _ := sides[0].counts()
+			_, _, sWould, _ := sides[1].counts()
+			if eRefused != sWould {
+				rt.Fatalf("enforcing refused %d calls; shadow would have refused %d", eRefused, sWould)
+			}
+			if sWould > 0 {
+				withRefusals.Add(1)
+			}
+			sides[1].mu.Lock()
+			if sides[1].wouldHalf > 0 {
+				withHalfOpenRefusals.Add(1)
+			}
+			sides[1].mu.Unlock()
+		})
+	})
+}

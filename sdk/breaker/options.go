@@ -32,6 +32,7 @@ type config struct {
 
 	halfOpenWait    time.Duration
 	halfOpenTimeout time.Duration
+	enforcement     float64
 
 	thresholds    []time.Duration // the tripper's distinct SlowRate thresholds, set by buildConfig
 	countInFlight bool            // count calls in flight (breakers of a Group)
@@ -61,6 +62,7 @@ func defaultConfig() config {
 		maxHalfOpen:     10,
 		halfOpenWait:    DefaultHalfOpenWait,
 		halfOpenTimeout: DefaultHalfOpenTimeout,
+		enforcement:     1,
 	}
 }
 

@@ -11,11 +11,12 @@ import (
 // and allocates only for the slow counts of SlowRate thresholds.
 func (b *Breaker) windowSnapshot() sdk.WindowSnapshot {
 	var now time.Time
-	if b.timedWindow {
+	if b.timedWindow.Load() {
 		now = time.Now()
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	now = b.nowLocked(now)
 	m := b.win.metric(now)
 	w := sdk.WindowSnapshot{Calls: m.TotalCount, Failures: m.FailureCount, ConsecutiveFailures: max(b.streak, 0)}
 	if len(m.thresholds) > 0 {

@@ -45,9 +45,61 @@ func TestStress(t *testing.T) {
 	}
 	for _, wait := range []time.Duration{0, time.Millisecond, time.Hour} {
 		t.Run(fmt.Sprintf("wait=%s", wait), func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) { stressRun(t, wait, goroutines, perGoroutine) })
+			synctest.Test(t, func(t *testing.T) { stressRun(t, wait, goroutines, perGoroutine, false) })
 		})
 	}
+}
+
+// TestStressReconfigure is TestStress with one more goroutine that keeps
+// reconfiguring the breaker (window kind and size, tripper and its slow
+// thresholds, retry, permit, half-open limits, enforcement) while the
+// calls, transitions and manual commands go on: no call is lost,
+// double-counted or stuck.
+func TestStressReconfigure(t *testing.T) {
+	goroutines, perGoroutine := 16, 300
+	if os.Getenv("FLUXGATE_STRESS") != "" {
+		goroutines, perGoroutine = 64, 5000
+	}
+	if testing.Short() {
+		perGoroutine /= 4
+	}
+	for _, wait := range []time.Duration{0, time.Hour} {
+		t.Run(fmt.Sprintf("wait=%s", wait), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) { stressRun(t, wait, goroutines, perGoroutine, true) })
+		})
+	}
+}
+
+// stressReconfiguration returns random, valid options for Reconfigure.
+func stressReconfiguration(rng *rand.Rand) []Option {
+	var opts []Option
+	if rng.IntN(3) == 0 {
+		opts = append(opts, []Option{WithWindow(CountWindow(10)), WithWindow(CountWindow(4)), WithWindow(TimeWindow(time.Second))}[rng.IntN(3)])
+	}
+	if rng.IntN(2) == 0 {
+		opts = append(opts, []Option{
+			WithTripper(MinRequests(3).And(FailureRate(0.3))),
+			WithTripper(FailureStreak(2)),
+			WithTripper(MinRequests(2).And(SlowRate(0.5, 50*time.Microsecond).Or(FailureRate(0.5)))),
+			WithTripper(Closed().And(FailureStreak(3)).Or(SuccessesToClose(2))),
+		}[rng.IntN(4)])
+	}
+	if rng.IntN(3) == 0 {
+		opts = append(opts, []Option{WithRetry(Always()), WithRetry(Cooldown(time.Microsecond, 0.5))}[rng.IntN(2)])
+	}
+	if rng.IntN(3) == 0 {
+		opts = append(opts, []Option{WithPermit(All()), WithPermit(Random(0.7))}[rng.IntN(2)])
+	}
+	if rng.IntN(3) == 0 {
+		opts = append(opts, WithMaxHalfOpenCalls(1+rng.IntN(3)))
+	}
+	if rng.IntN(4) == 0 {
+		opts = append(opts, WithFailureDurations(rng.IntN(2) == 0))
+	}
+	if rng.IntN(3) == 0 {
+		opts = append(opts, WithEnforcement([]float64{0, 0.5, 1}[rng.IntN(3)]))
+	}
+	return opts
 }
 
 type stressIDKey struct{}
@@ -72,7 +124,7 @@ type stressCall struct {
 var errStressCounted = errors.New("stress: counted")
 var errStressIgnored = errors.New("stress: ignored")
 
-func stressRun(t *testing.T, wait time.Duration, goroutines, perGoroutine int) {
+func stressRun(t *testing.T, wait time.Duration, goroutines, perGoroutine int, reconf bool) {
 	var mismatches atomic.Int64
 	mismatch := func(format string, args ...any) {
 		if mismatches.Add(1) <= 10 {
@@ -144,8 +196,22 @@ func stressRun(t *testing.T, wait time.Duration, goroutines, perGoroutine int) {
 	cfg.countInFlight = true
 	b = newBreaker("stress", "key", cfg)
 
-	var executed, rejected, panics, goexits, gaveUp atomic.Int64
+	var executed, rejected, panics, goexits, gaveUp, reconfigs atomic.Int64
 	var wg sync.WaitGroup
+	if reconf {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(7, 7))
+			for range perGoroutine {
+				if err := b.Reconfigure(context.Background(), stressReconfiguration(rng)...); err != nil {
+					mismatch("Reconfigure: %v", err)
+				}
+				reconfigs.Add(1)
+				for range 10 {
+					runtime.Gosched()
+				}
+			}
+		})
+	}
 	for g := range goroutines {
 		wg.Go(func() {
 			rng := rand.New(rand.NewPCG(uint64(g), 42))
@@ -204,8 +270,8 @@ func stressRun(t *testing.T, wait time.Duration, goroutines, perGoroutine int) {
 	if f := b.inFlight.Load(); f != 0 {
 		mismatch("%d calls still counted in flight", f)
 	}
-	t.Logf("%d goroutines, %d calls (%d from hooks): executed %d, rejected %d (%d gave up waiting), panics %d, Goexits %d; transitions %d; mismatches %d",
-		goroutines, total, nested.Load(), executed.Load(), rejected.Load(), gaveUp.Load(), panics.Load(), goexits.Load(), n, mismatches.Load())
+	t.Logf("%d goroutines, %d calls (%d from hooks): executed %d, rejected %d (%d gave up waiting), panics %d, Goexits %d; transitions %d; reconfigurations %d; mismatches %d",
+		goroutines, total, nested.Load(), executed.Load(), rejected.Load(), gaveUp.Load(), panics.Load(), goexits.Load(), n, reconfigs.Load(), mismatches.Load())
 }
 
 // The kinds of stress calls.
@@ -309,6 +375,9 @@ func stressCheck(id int64, c *stressCall, mismatch func(string, ...any)) {
 		return
 	}
 	end, err, kind := c.end, c.err, c.kind
+	if end.WouldReject && (!c.ran || end.Outcome == sdk.OutcomeRejected) {
+		mismatch("call %d: let through by the enforcement, but ran = %v, outcome %s", id, c.ran, end.Outcome)
+	}
 	switch {
 	case !c.ran:
 		var npe NotPermittedError
