@@ -107,7 +107,9 @@ type Breaker struct {
 	// next call through (without jitter).
 	ProbeAt *time.Time `json:"probe_at,omitempty"`
 	// LastCountedError is the last call whose error counted against the
-	// breaker, as the registry's hooks saw it.
+	// breaker, as the registry's hooks saw it. A call that an enforcement
+	// below 1 let through while the breaker would have refused it counts
+	// for nothing, and is not shown.
 	LastCountedError *Cause `json:"last_counted_error,omitempty"`
 	// Recording reports whether the registry's hooks record this breaker's
 	// history (it was built with them, and the registry had room); without

@@ -184,6 +184,12 @@ func TestStatusEnforcementAndCap(t *testing.T) {
 	assert.Equal(t, "open", s.State, "a shadow breaker trips as an enforcing one does")
 	assert.Equal(t, 0.0, s.Enforcement)
 	assert.Equal(t, breakerstatus.EnforcementShadow, s.EnforcementMode)
+	require.NotNil(t, s.LastCountedError)
+	fail(shadow) // open in shadow mode: it runs, and counts for nothing
+	again, err := findBreaker(status(t, h), "shadowed", "")
+	require.NoError(t, err)
+	assert.Equal(t, s.LastCountedError, again.LastCountedError, "a call let through in shadow mode did not count")
+	assert.Equal(t, 1, again.ConsecutiveFailures)
 	p, err := findBreaker(st, "partial", "")
 	require.NoError(t, err)
 	assert.Equal(t, 0.5, p.Enforcement)

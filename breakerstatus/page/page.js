@@ -96,7 +96,7 @@
 
   // capLine describes a group's cap on open keys, and how full it is.
   function capLine(g) {
-    var p = el('p', { 'class': 'cap', 'data-cap': g.has_cap ? 'capped' : 'none' });
+    var p = el('p', { 'class': 'cap', 'data-cap': g.has_cap ? 'capped' : 'none', 'data-trips-capped': String(g.trips_capped) });
     if (!g.has_cap) {
       p.appendChild(el('span', { text: 'Open keys ' + g.open_keys + ' (no cap)' }));
       if (g.trips_capped) { p.appendChild(document.createTextNode('; trips capped: ' + g.trips_capped)); }
