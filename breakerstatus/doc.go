@@ -21,6 +21,10 @@
 // page reads them ([breaker.Breaker.Info], [breaker.Group.Info]) when it
 // is asked, and the commands act on them. A group shows every key it
 // holds, its overflow breaker included; keys it evicts leave the page.
+// Each breaker shows its enforcement (shadow mode, or the share of
+// refusals it enforces, [breaker.WithEnforcement]) and each group its cap
+// on open keys ([breaker.WithMaxOpenFraction]): the keys open now, at
+// most how many may be, and how many trips the cap refused.
 // [Registry.Hooks], given to the same breakers and groups, records what
 // reading them cannot tell: each breaker's last transitions, each with
 // the call that caused it (its decision, the tracker rule that decided,

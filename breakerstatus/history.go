@@ -179,6 +179,11 @@ func (h *history) stateChange(ctx context.Context, t sdk.Transition) {
 }
 
 func (h *history) callEnd(ctx context.Context, e sdk.CallEnd) {
+	if e.WouldReject {
+		// Let through by an enforcement below 1: it counted for nothing
+		// and can make no transition.
+		return
+	}
 	counted := e.Outcome == sdk.OutcomeError && e.Decision == sdk.DecisionCounted
 	if !counted && (h.waiting.Load() == 0 || e.Stale || e.Outcome == sdk.OutcomeRejected) {
 		return

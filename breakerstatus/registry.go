@@ -135,17 +135,51 @@ func (r *Registry) AddGroup(g *breaker.Group) error {
 	return nil
 }
 
+// roomLocked reports whether name can be listed. A breaker or group that
+// was collected but whose cleanup has not run yet (it runs later, on its
+// own goroutine) no longer holds its name or its room: the page has
+// already stopped showing it.
 func (r *Registry) roomLocked(name string) error {
-	if _, ok := r.breakers[name]; ok {
-		return fmt.Errorf("%w: %q", ErrDuplicate, name)
+	if lb, ok := r.breakers[name]; ok {
+		if lb.b.Value() != nil {
+			return fmt.Errorf("%w: %q", ErrDuplicate, name)
+		}
+		r.forgetBreakerLocked(lb)
 	}
-	if _, ok := r.groups[name]; ok {
-		return fmt.Errorf("%w: %q", ErrDuplicate, name)
+	if lg, ok := r.groups[name]; ok {
+		if lg.g.Value() != nil {
+			return fmt.Errorf("%w: %q", ErrDuplicate, name)
+		}
+		r.forgetGroupLocked(lg)
+	}
+	if len(r.breakers)+len(r.groups) >= r.cfg.maxBreakers {
+		for _, lb := range r.breakers {
+			if lb.b.Value() == nil {
+				r.forgetBreakerLocked(lb)
+			}
+		}
+		for _, lg := range r.groups {
+			if lg.g.Value() == nil {
+				r.forgetGroupLocked(lg)
+			}
+		}
 	}
 	if len(r.breakers)+len(r.groups) >= r.cfg.maxBreakers {
 		return fmt.Errorf("%w (%d breakers and groups)", ErrFull, r.cfg.maxBreakers)
 	}
 	return nil
+}
+
+// forgetBreakerLocked unlists a collected breaker before its cleanup runs.
+func (r *Registry) forgetBreakerLocked(lb *listedBreaker) {
+	lb.cleanup.Stop()
+	delete(r.breakers, lb.name)
+}
+
+// forgetGroupLocked unlists a collected group before its cleanup runs.
+func (r *Registry) forgetGroupLocked(lg *listedGroup) {
+	lg.cleanup.Stop()
+	delete(r.groups, lg.name)
 }
 
 // Remove takes the breaker or group listed under name off the page. It

@@ -51,6 +51,23 @@ type Group struct {
 	Breakers []Breaker `json:"breakers"`
 	// Omitted is how many of the group's breakers are not listed.
 	Omitted int `json:"omitted"`
+	// MaxOpenFraction is the group's cap on open keys as a share of its
+	// keys ([breaker.WithMaxOpenFraction]); 1 means no cap.
+	MaxOpenFraction float64 `json:"max_open_fraction"`
+	// HasCap reports whether the group caps its open keys
+	// (MaxOpenFraction below 1).
+	HasCap bool `json:"has_cap"`
+	// MaxOpenKeys is how many of its breakers may be open at once now
+	// ([breaker.Group.MaxOpenKeys]); null when the group has no cap.
+	MaxOpenKeys *int `json:"max_open_keys"`
+	// OpenKeys is how many of its breakers count against the cap now:
+	// open, half_open or forced_open, the overflow breaker included
+	// ([breaker.Group.OpenKeys]). It is counted whether or not the group
+	// has a cap, and may exceed MaxOpenKeys after keys were forced open.
+	OpenKeys int `json:"open_keys"`
+	// TripsCapped is how many trips of its keys the cap refused since the
+	// group was built ([breaker.Group.TripsCapped]).
+	TripsCapped int64 `json:"trips_capped"`
 }
 
 // Breaker is one breaker in a [Status].
@@ -77,6 +94,12 @@ type Breaker struct {
 	// Reopens is the number of half-open→open transitions since the
 	// breaker last closed.
 	Reopens int `json:"reopens"`
+	// Enforcement is the fraction, from 0 to 1, of the calls the breaker
+	// would refuse that it does refuse ([breaker.WithEnforcement]); 0 is
+	// shadow mode.
+	Enforcement float64 `json:"enforcement"`
+	// EnforcementMode names Enforcement: see the Enforcement* constants.
+	EnforcementMode string `json:"enforcement_mode"`
 	// Probe says when the breaker admits its next probe call; see the
 	// Probe* constants.
 	Probe string `json:"probe"`
@@ -84,7 +107,9 @@ type Breaker struct {
 	// next call through (without jitter).
 	ProbeAt *time.Time `json:"probe_at,omitempty"`
 	// LastCountedError is the last call whose error counted against the
-	// breaker, as the registry's hooks saw it.
+	// breaker, as the registry's hooks saw it. A call that an enforcement
+	// below 1 let through while the breaker would have refused it counts
+	// for nothing, and is not shown.
 	LastCountedError *Cause `json:"last_counted_error,omitempty"`
 	// Recording reports whether the registry's hooks record this breaker's
 	// history (it was built with them, and the registry had room); without
@@ -114,6 +139,31 @@ const (
 	// ProbeManual: forced_open; only a command lets calls through.
 	ProbeManual = "manual"
 )
+
+// The values of [Breaker.EnforcementMode].
+const (
+	// EnforcementFull: enforcement 1; the breaker refuses every call it
+	// would refuse (the default).
+	EnforcementFull = "enforcing"
+	// EnforcementPartial: enforcement between 0 and 1; the breaker
+	// refuses that fraction of the calls it would refuse.
+	EnforcementPartial = "partial"
+	// EnforcementShadow: enforcement 0, shadow mode; the breaker runs its
+	// state machine and reports what it would refuse, but refuses nothing
+	// (except while forced_open).
+	EnforcementShadow = "shadow"
+)
+
+// enforcementMode names an enforcement.
+func enforcementMode(f float64) string {
+	switch {
+	case f >= 1:
+		return EnforcementFull
+	case f <= 0:
+		return EnforcementShadow
+	}
+	return EnforcementPartial
+}
 
 // Window holds the figures of a breaker's window.
 type Window struct {
@@ -211,7 +261,11 @@ func (r *Registry) Status() Status {
 	}
 	for _, g := range gs {
 		infos := g.Info()
-		grp := Group{Name: g.Name(), Keys: g.Len(), Breakers: make([]Breaker, 0, min(len(infos), r.cfg.keysListed))}
+		grp := Group{Name: g.Name(), Keys: g.Len(), Breakers: make([]Breaker, 0, min(len(infos), r.cfg.keysListed)),
+			MaxOpenFraction: g.MaxOpenFraction(), OpenKeys: g.OpenKeys(), TripsCapped: g.TripsCapped()}
+		if n, capped := g.MaxOpenKeys(); capped {
+			grp.HasCap, grp.MaxOpenKeys = true, &n
+		}
 		keys := make([]string, 0, len(infos))
 		for k := range infos {
 			keys = append(keys, k)
@@ -264,6 +318,8 @@ func (r *Registry) breakerStatus(info breaker.Info, key string, overflow bool, n
 		ConsecutiveFailures: info.ConsecutiveFailures,
 		Reopens:             info.Reopens,
 		Window:              window(info.Metric),
+		Enforcement:         info.Enforcement,
+		EnforcementMode:     enforcementMode(info.Enforcement),
 	}
 	switch info.State {
 	case sdk.StateOpen:

@@ -79,6 +79,36 @@
 
   function stateBadge(s) { return el('span', { 'class': 'state s-' + s, text: s.replace('_', ' ') }); }
 
+  // share formats a fraction as a percentage: 0.25 -> "25%", 0.333 -> "33.3%".
+  function share(f) { return (Math.round(f * 1000) / 10) + '%'; }
+
+  // enforcementBadge says in words that a breaker does not refuse every
+  // call it would refuse; nothing for one that does (the default).
+  function enforcementBadge(b) {
+    switch (b.enforcement_mode) {
+      case 'shadow':
+        return el('span', { 'class': 'enf enf-shadow', title: 'shadow mode: reports what it would refuse, refuses nothing but a forced open', text: 'shadow' });
+      case 'partial':
+        return el('span', { 'class': 'enf enf-partial', title: 'refuses this share of the calls it would refuse', text: 'enforcing ' + share(b.enforcement) });
+    }
+    return null;
+  }
+
+  // capLine describes a group's cap on open keys, and how full it is.
+  function capLine(g) {
+    var p = el('p', { 'class': 'cap', 'data-cap': g.has_cap ? 'capped' : 'none', 'data-trips-capped': String(g.trips_capped) });
+    if (!g.has_cap) {
+      p.appendChild(el('span', { text: 'Open keys ' + g.open_keys + ' (no cap)' }));
+      if (g.trips_capped) { p.appendChild(document.createTextNode('; trips capped: ' + g.trips_capped)); }
+      return p;
+    }
+    var full = g.open_keys >= g.max_open_keys;
+    p.appendChild(el('span', { text: 'Open keys ' + g.open_keys + ' of at most ' + g.max_open_keys + ' (cap ' + share(g.max_open_fraction) + ')' }));
+    if (full) { p.appendChild(el('strong', { 'class': 'at-cap', text: ' at the cap' })); }
+    p.appendChild(document.createTextNode('; trips capped: ' + g.trips_capped));
+    return p;
+  }
+
   function cmdButtons(target, what) {
     var box = el('div', { 'class': 'cmds' });
     [['reset', 'Reset'], ['disable', 'Disable'], ['metrics_only', 'Metrics only'], ['force_open', 'Force open']].forEach(function (c) {
@@ -119,7 +149,7 @@
     var lastErr = b.last_counted_error ? clock(b.last_counted_error.at) + ': ' + cause(b.last_counted_error) : '–';
     var tr = el('tr', { 'data-name': group || b.name, 'data-key': group ? b.key : '', 'data-state': b.state },
       el('th', { scope: 'row', 'data-label': group ? 'Key' : 'Breaker' }, name),
-      el('td', { 'data-label': 'State' }, stateBadge(b.state)),
+      el('td', { 'data-label': 'State' }, stateBadge(b.state), enforcementBadge(b)),
       el('td', { 'data-label': 'For', 'class': 'num', text: dur(b.since_seconds) }),
       el('td', { 'data-label': 'Calls', 'class': 'num', text: String(b.window.calls) }),
       el('td', { 'data-label': 'Failure rate', 'class': 'num', text: pct(b.window.failure_rate) }),
@@ -165,7 +195,7 @@
       shown += grows.length;
       var id = 'fg-h-group-' + i;
       var sec = el('section', { 'aria-labelledby': id },
-        el('h2', { id: id, text: 'Group ' + g.name + ' (' + g.keys + (g.keys === 1 ? ' key' : ' keys') + ')' }));
+        el('h2', { id: id, text: 'Group ' + g.name + ' (' + g.keys + (g.keys === 1 ? ' key' : ' keys') + ')' }), capLine(g));
       if (commands) {
         sec.appendChild(el('div', { 'class': 'group-cmds' }, el('span', { 'class': 'muted', text: 'Every key: ' }),
           cmdButtons({ name: g.name, all: true }, 'every key of group ' + g.name)));

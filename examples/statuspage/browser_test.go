@@ -104,8 +104,30 @@ func TestStatusPageInChromium(t *testing.T) {
 	assert.Contains(t, text("#fg-announce"), "inventory is now forced open (force open by token holder)")
 	assert.Contains(t, text(`tr[data-name="inventory"]`), "manual by token holder")
 
-	// The screenshot: payments open, inventory forced open, a warehouse down.
+	// The breaker in shadow mode opens, and the page says it refuses
+	// nothing, in words.
+	do("wait for the shadow breaker to open", chromedp.WaitVisible(chromedp.CSS(`tr[data-name="recommendations"][data-state="open"]`)))
+	assert.Equal(t, "shadow", text(`tr[data-name="recommendations"] .enf`))
+	badges, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('tr[data-name="payments"] .enf').length`))
+	require.NoError(t, err)
+	assert.Zero(t, badges, "an enforcing breaker shows nothing extra")
+
+	// The group's cap: us-east opens, then ap-south fails too and the cap
+	// keeps it closed.
 	do("wait for the warehouse that is down", chromedp.WaitVisible(chromedp.CSS(`tr[data-name="warehouses"][data-key="us-east"][data-state="open"]`)))
+	deadline = time.Now().Add(30 * time.Second)
+	for a.group.TripsCapped() == 0 {
+		require.True(t, time.Now().Before(deadline), "no trip of the group was capped")
+		time.Sleep(10 * time.Millisecond)
+	}
+	do("wait for the capped trip", chromedp.WaitVisible(chromedp.CSS(`p.cap[data-cap="capped"]:not([data-trips-capped="0"])`)),
+		chromedp.WaitVisible(chromedp.CSS(`tr[data-name="warehouses"][data-key="ap-south"][data-state="closed"]`)))
+	capLine := text(`p.cap`)
+	assert.Contains(t, capLine, "Open keys 1 of at most 1 (cap 25%) at the cap")
+	assert.Regexp(t, `trips capped: [1-9][0-9]*$`, capLine)
+
+	// The screenshot: payments open, inventory forced open, recommendations
+	// open in shadow mode, a warehouse down and another held closed by the cap.
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	require.NoError(t, err)
 	require.True(t, strings.HasPrefix(string(png), "\x89PNG"), "a PNG")

@@ -1,7 +1,8 @@
 // Command statuspage serves fluxgate's status page for a small service:
-// two breakers ("payments", "inventory") and a per-host group
-// ("warehouses") in front of flaky dependencies, local HTTP servers on
-// 127.0.0.1, with a load of calls running through them. Open the URL it
+// three breakers ("payments", "inventory", and "recommendations" in
+// shadow mode) and a per-host group ("warehouses", which lets at most a
+// quarter of its keys be open) in front of flaky dependencies, local HTTP
+// servers on 127.0.0.1, with a load of calls running through them. Open the URL it
 // prints to watch the breakers, their windows and their transitions, and
 // to command them.
 //
@@ -11,7 +12,11 @@
 //
 // Commands need the token: type it in the page's Token field (the page
 // sends it as Authorization: Bearer). The payments dependency fails for a
-// while every -flap (20s by default); one warehouse is down for good.
+// while every -flap (20s by default). The recommendations dependency is
+// down for good: its breaker opens but, in shadow mode, refuses nothing.
+// Warehouse us-east is down for good, and ap-south goes down once
+// us-east's breaker has opened: the group's cap (one key of four) keeps
+// ap-south's breaker closed, and the page counts its capped trips.
 package main
 
 import (
@@ -129,7 +134,13 @@ type app struct {
 	wg        sync.WaitGroup
 }
 
-var warehouses = []string{"eu-west", "eu-north", "us-east"}
+var warehouses = []string{"eu-west", "eu-north", "us-east", "ap-south"}
+
+// The breaker in shadow mode, and the group's cap on open keys.
+const (
+	shadowBreaker   = "recommendations"
+	maxOpenFraction = 0.25
+)
 
 func newApp(cfg config, logger *slog.Logger) (*app, error) {
 	reg, err := breakerstatus.NewRegistry()
@@ -145,8 +156,14 @@ func newApp(cfg config, logger *slog.Logger) (*app, error) {
 		breaker.WithRetry(breaker.Cooldown(cfg.cooldown, 0)),
 		breaker.WithPermit(breaker.All()),
 	}
-	for _, name := range []string{"payments", "inventory"} {
-		b, err := breaker.New(name, opts...)
+	for _, name := range []string{"payments", "inventory", shadowBreaker} {
+		bopts := opts
+		if name == shadowBreaker {
+			// Shadow mode: it trips and reports what it would refuse, and
+			// refuses nothing, as while a new breaker is being tried out.
+			bopts = append(bopts[:len(bopts):len(bopts)], breaker.WithEnforcement(0))
+		}
+		b, err := breaker.New(name, bopts...)
 		if err != nil {
 			return nil, err
 		}
@@ -163,8 +180,9 @@ func newApp(cfg config, logger *slog.Logger) (*app, error) {
 		a.deps[name] = d
 		hosts[d.srv.Listener.Addr().String()] = name
 	}
-	a.deps["us-east"].down.Store(true) // down for good
-	a.group, err = breaker.NewGroup("warehouses", opts...)
+	a.deps["us-east"].down.Store(true)     // down for good
+	a.deps[shadowBreaker].down.Store(true) // down for good
+	a.group, err = breaker.NewGroup("warehouses", append(opts[:len(opts):len(opts)], breaker.WithMaxOpenFraction(maxOpenFraction))...)
 	if err != nil {
 		return nil, err
 	}
@@ -209,6 +227,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	if a.cfg.flap > 0 {
 		a.wg.Go(func() { a.flapPayments(ctx) })
 	}
+	a.wg.Go(func() { a.secondOutage(ctx) })
 	srv := &http.Server{Handler: a.handler, ReadHeaderTimeout: 5 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -268,6 +287,21 @@ func (a *app) flapPayments(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// secondOutage takes warehouse ap-south down once a key of the group is
+// open: at the group's cap, its breaker stays closed.
+func (a *app) secondOutage(ctx context.Context) {
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for a.group.OpenKeys() == 0 {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+	a.deps["ap-south"].down.Store(true)
 }
 
 func (a *app) close() {

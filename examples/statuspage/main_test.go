@@ -59,9 +59,15 @@ func TestRunServesThePage(t *testing.T) {
 	for _, b := range st.Breakers {
 		names = append(names, b.Name)
 	}
-	assert.Equal(t, []string{"inventory", "payments"}, names)
+	assert.Equal(t, []string{"inventory", "payments", "recommendations"}, names)
+	assert.Equal(t, breakerstatus.EnforcementShadow, st.Breakers[2].EnforcementMode)
+	assert.Equal(t, breakerstatus.EnforcementFull, st.Breakers[0].EnforcementMode)
 	require.Len(t, st.Groups, 1)
 	assert.Equal(t, "warehouses", st.Groups[0].Name)
+	assert.True(t, st.Groups[0].HasCap)
+	assert.Equal(t, maxOpenFraction, st.Groups[0].MaxOpenFraction)
+	require.NotNil(t, st.Groups[0].MaxOpenKeys)
+	assert.Equal(t, 1, *st.Groups[0].MaxOpenKeys, "at most four keys x 0.25")
 
 	cancel()
 	select {

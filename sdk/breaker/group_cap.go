@@ -151,3 +151,22 @@ func (g *Group) TripsCapped() int64 { return g.cap.capped.Load() }
 // OpenKeys returns how many of the group's breakers count against its cap
 // now: those open, half-open or forced open.
 func (g *Group) OpenKeys() int { return int(g.cap.open.Load()) }
+
+// MaxOpenFraction returns the group's cap on open keys as a share of its
+// keys ([WithMaxOpenFraction]): 1 ([DefaultMaxOpenFraction]) means no cap.
+// It reflects the last [Group.Reconfigure].
+func (g *Group) MaxOpenFraction() float64 { return math.Float64frombits(g.cap.fraction.Load()) }
+
+// MaxOpenKeys returns how many of the group's breakers may count against
+// its cap at once now, max(1, ⌊f × keys⌋) for the fraction f of
+// [Group.MaxOpenFraction] and keys the keys with a breaker of their own,
+// and true; or 0 and false when the group has no cap (f is 1). The number
+// changes as keys are built and evicted; [Group.OpenKeys] may exceed it
+// after the cap was lowered or keys were forced open.
+func (g *Group) MaxOpenKeys() (n int, capped bool) {
+	l := g.cap.limit()
+	if l == math.MaxInt64 {
+		return 0, false
+	}
+	return int(min(l, math.MaxInt)), true
+}

@@ -310,6 +310,14 @@ func TestGroupModel(t *testing.T) {
 			"": func(t *rapid.T) {
 				require.Equal(t, m.open(), g.OpenKeys(), "keys counted against the cap")
 				require.EqualValues(t, m.capped, g.TripsCapped(), "capped trips")
+				require.Equal(t, m.fraction, g.MaxOpenFraction())
+				if limit, capped := g.MaxOpenKeys(); m.fraction < 1 {
+					require.True(t, capped)
+					require.Equal(t, max(1, int(math.Floor(m.fraction*float64(len(m.keys))+1e-9))), limit, "the cap now")
+				} else {
+					require.False(t, capped, "fraction 1: no cap")
+					require.Zero(t, limit)
+				}
 				require.LessOrEqual(t, g.Len(), maxKeys)
 				require.Equal(t, len(m.keys), g.Len())
 				info := g.Info()
