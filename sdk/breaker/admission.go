@@ -65,8 +65,10 @@ type ticket struct {
 // guards them.
 type slots struct {
 	taken int
-	// lastAt is when a slot was last taken, kept for the half-open
-	// timeout (settings.halfOpenTO > 0).
+	// lastAt is when the last free slot was taken (or the slot limit
+	// last changed), kept for the half-open timeout
+	// (settings.halfOpenTO > 0), which reads it only while every slot is
+	// taken.
 	lastAt time.Time
 	// freed is closed, and set to nil, when a slot frees or the period
 	// ends; nil while nobody waits.
@@ -249,10 +251,14 @@ func (b *Breaker) probe(sg uint64, t *ticket) (again bool, wait chan struct{}, e
 }
 
 // takeLocked takes a half-open slot at now (zero if the clock was not
-// read) and, when the half-open timeout is on, notes when.
+// read) and, when the half-open timeout is on and the take fills the last
+// slot, notes when. The timeout looks at lastAt only while every slot is
+// taken, and no slot can be taken while they all are, so the take that
+// filled the last one is then the latest take: a take that leaves a slot
+// free need not read the clock.
 func (b *Breaker) takeLocked(now time.Time) {
 	b.halfOpen.taken++
-	if b.conf().halfOpenTO > 0 {
+	if b.halfOpen.taken >= b.conf().maxHalfOpen && b.conf().halfOpenTO > 0 {
 		if now.IsZero() {
 			now = time.Now()
 		}

@@ -166,3 +166,32 @@ func TestHalfOpenTimeoutConcurrent(t *testing.T) {
 		assert.Equal(t, sdk.StateOpen, b.State())
 	})
 }
+
+// A reconfiguration that lowers the slot limit below the probes already
+// held leaves every slot taken with no take that filled the last one: the
+// half-open timeout counts from the reconfiguration, not from an earlier
+// take (nor from the zero time).
+func TestHalfOpenTimeoutCountsFromALowerSlotLimit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := mustNew(t, breaker.WithRand(func() float64 { return 0 }))
+		tripOpen(t, b, 20)
+		time.Sleep(breaker.DefaultHalfOpenTimeout)
+		var leaked []breaker.Call
+		for range 3 { // 3 of 10 slots: the clock is not read for these takes
+			c, err := b.Allow(context.Background())
+			require.NoError(t, err)
+			leaked = append(leaked, c)
+		}
+		time.Sleep(30 * time.Second)
+		require.NoError(t, b.Reconfigure(context.Background(), breaker.WithMaxHalfOpenCalls(2)))
+		reconfigured := time.Now()
+
+		time.Sleep(time.Until(reconfigured.Add(breaker.DefaultHalfOpenTimeout)) - time.Nanosecond)
+		require.Equal(t, sdk.StateHalfOpen, b.State(), "not before the bound, counted from the reconfiguration")
+		time.Sleep(time.Nanosecond)
+		assert.Equal(t, sdk.StateOpen, b.State())
+		for _, c := range leaked {
+			c.Done(nil)
+		}
+	})
+}

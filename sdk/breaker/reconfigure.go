@@ -133,6 +133,11 @@ func (b *Breaker) apply(ctx context.Context, cfg *config, base *settings) bool {
 	if b.state() == sdk.StateOpen {
 		b.armOpenLocked()
 	}
+	if old.maxHalfOpen != s.maxHalfOpen {
+		// A lower limit may leave every slot taken with no take that
+		// filled the last one: the half-open timeout counts from now.
+		b.halfOpen.lastAt = now
+	}
 	b.halfOpen.wakeLocked() // waiters look again, by the new slot limit
 	b.mu.Unlock()
 	if len(s.hooks.reconfig) > 0 {
