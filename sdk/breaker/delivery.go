@@ -114,7 +114,8 @@ func (b *Breaker) deliverLocked() {
 
 // callEnd runs the CallEnd hooks of the call t, once: at once if its
 // transitions have all been delivered, or queued behind them (settle may
-// have queued it already). It then delivers what the call queued.
+// have queued it already). It then delivers what the call queued. info
+// may be nil when the breaker has no CallEnd hooks.
 func (b *Breaker) callEnd(cctx context.Context, t *ticket, info *sdk.CallEnd) {
 	if t.seq != 0 {
 		b.mu.Lock()

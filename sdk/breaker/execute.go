@@ -212,28 +212,41 @@ func (b *Breaker) end(ctx, cctx context.Context, t *ticket, start time.Time, err
 	if t.s.needDur {
 		dur = time.Since(start)
 	}
-	info := sdk.CallEnd{Name: b.name, Key: b.key, State: t.state, Err: err, Duration: dur, WouldReject: t.wouldReject}
+	var outcome sdk.Outcome = sdk.OutcomeSuccess
+	var decision sdk.Decision
+	var rule string
 	if err != nil {
-		info.Outcome = sdk.OutcomeError
+		outcome = sdk.OutcomeError
 		if ctx.Err() == context.Canceled {
-			info.Decision, info.Rule = sdk.DecisionIgnored, RuleContextCanceled
+			decision, rule = sdk.DecisionIgnored, RuleContextCanceled
 		} else {
 			v := b.conf().tracker.Track(cctx, err)
-			info.Decision, info.Rule = v.Decision, v.Rule
-			if info.Decision != sdk.DecisionCounted {
-				info.Decision = sdk.DecisionIgnored
+			decision, rule = v.Decision, v.Rule
+			if decision != sdk.DecisionCounted {
+				decision = sdk.DecisionIgnored
 			}
 		}
 	}
-	rec := t.record && info.Decision != sdk.DecisionIgnored
+	rec := t.record && decision != sdk.DecisionIgnored
 	t.recorded = true // before settle: the tripper may panic after adding the outcome
+	if len(t.s.hooks.callEnd) == 0 {
+		// No hook reads the CallEnd (hooks never change at run time), so
+		// it is not built: on the closed path that is most of end's cost.
+		b.settle(cctx, t, rec, err == nil, dur, nil)
+		b.releaseInFlight(t)
+		b.tripCapped(cctx, t)
+		if t.seq == 0 {
+			t.ended = true
+			return
+		}
+		b.callEnd(cctx, t, nil)
+		return
+	}
+	info := sdk.CallEnd{Name: b.name, Key: b.key, State: t.state, Outcome: outcome, Decision: decision, Rule: rule,
+		Err: err, Duration: dur, WouldReject: t.wouldReject}
 	info.Stale = b.settle(cctx, t, rec, err == nil, dur, &info)
 	b.releaseInFlight(t)
 	b.tripCapped(cctx, t)
-	if t.seq == 0 && len(t.s.hooks.callEnd) == 0 {
-		t.ended = true
-		return
-	}
 	b.callEnd(cctx, t, &info)
 }
 
