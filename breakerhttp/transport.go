@@ -118,7 +118,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		c.Done(statusError(resp.StatusCode))
 		return resp, nil
 	}
-	resp.Body = newBody(resp.Body, req, c, statusError(resp.StatusCode))
+	resp.Body = newBody(resp.Body, req, c, resp.StatusCode)
 	return resp, nil
 }
 

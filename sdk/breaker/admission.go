@@ -49,13 +49,14 @@ type ticket struct {
 	// (or was found stale), ended once the CallEnd hooks ran or were
 	// queued.
 	recorded, ended bool
+	// drawn says whether the enforcement was drawn for the call (it is
+	// then refused whenever the breaker refuses it), and whether the draw
+	// let through a call the breaker would have refused. One byte beside
+	// the flags above keeps the ticket, and so a Call, small.
+	drawn drawn
 	// s is the breaker's settings at admission: the call measures its
 	// duration and runs its hooks by them.
 	s *settings
-	// enforced is set once the enforcement was drawn for the call (it
-	// is then refused whenever the breaker refuses it); wouldReject when
-	// the draw let through a call the breaker would have refused.
-	enforced, wouldReject bool
 	// capped is the trip the group's cap refused on this call's outcome,
 	// for the TripCapped hooks; nil almost always.
 	capped *sdk.TripCapped
@@ -137,7 +138,7 @@ func (b *Breaker) acquire(ctx context.Context, t *ticket) error {
 				}
 				return err
 			}
-			if !t.enforced && b.enforcement.Load() != enforceAll && !b.enforce(t) {
+			if !t.enforced() && b.enforcement.Load() != enforceAll && !b.enforce(t) {
 				return nil // let through without waiting
 			}
 			if err := b.waitForSlot(ctx, ch, &deadline); err != nil {
@@ -315,7 +316,7 @@ func (b *Breaker) takeSlotLater(ctx context.Context, t *ticket) error {
 		}
 		ch := b.halfOpen.waitLocked()
 		b.mu.Unlock()
-		if !t.enforced && b.enforcement.Load() != enforceAll && !b.enforce(t) {
+		if !t.enforced() && b.enforcement.Load() != enforceAll && !b.enforce(t) {
 			return nil // let through without waiting, and without a slot
 		}
 		if err := b.waitForSlot(ctx, ch, &deadline); err != nil {

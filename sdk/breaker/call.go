@@ -27,7 +27,7 @@ type Call struct {
 	b     *Breaker
 	ctx   context.Context // the caller's context: cancellation is judged on it
 	cctx  context.Context // the context derived by the CallStart hooks
-	start time.Time
+	start time.Duration   // since b.epoch (monotonic), when durations are measured
 	t     ticket
 }
 
@@ -50,7 +50,7 @@ func (b *Breaker) Allow(ctx context.Context) (Call, error) {
 	}
 	c.b, c.ctx, c.cctx = b, ctx, cctx
 	if c.t.s.needDur {
-		c.start = time.Now()
+		c.start = time.Since(b.epoch)
 	}
 	return c, nil
 }

@@ -61,9 +61,25 @@ func (b *Breaker) SetEnforcement(f float64) error {
 	return b.Reconfigure(context.Background(), WithEnforcement(f))
 }
 
+// drawn is what the enforcement drew for one call.
+type drawn uint8
+
+const (
+	notDrawn    drawn = iota // no draw yet
+	drawRefused              // drawn: the would-be refusal is enforced
+	drawLetOn                // drawn: the call the breaker would refuse runs (WouldReject)
+)
+
+// enforced reports whether the enforcement was drawn for the call.
+func (t *ticket) enforced() bool { return t.drawn != notDrawn }
+
+// wouldReject reports whether the call runs although the breaker would
+// have refused it.
+func (t *ticket) wouldReject() bool { return t.drawn == drawLetOn }
+
 // shadow decides whether the call t, which the breaker refuses with err,
 // is refused: it returns err, or nil when the enforcement lets the call
-// through (t.wouldReject is then set).
+// through (t.wouldReject() then reports it).
 func (b *Breaker) shadow(t *ticket, err error) error {
 	np, ok := err.(NotPermittedError)
 	if !ok || np.r == nil || np.r.cause != nil {
@@ -78,7 +94,7 @@ func (b *Breaker) shadow(t *ticket, err error) error {
 // enforce draws, once per call, whether a would-be refusal of the call t
 // is enforced, and marks t. b.mu is not held.
 func (b *Breaker) enforce(t *ticket) bool {
-	t.enforced = true
+	t.drawn = drawRefused
 	f := math.Float64frombits(b.enforcement.Load())
 	switch {
 	case f >= 1:
@@ -86,7 +102,7 @@ func (b *Breaker) enforce(t *ticket) bool {
 	case f > 0 && b.draw() < f:
 		return true
 	}
-	t.wouldReject, t.record, t.slot, t.slotLater = true, false, false, false
+	t.drawn, t.record, t.slot, t.slotLater = drawLetOn, false, false, false
 	return false
 }
 
