@@ -96,21 +96,9 @@ func (s *matrixService) StreamingOutputCall(req *testgrpc.StreamingOutputCallReq
 // matrixServer serves a matrixService on 127.0.0.1 until the test ends.
 func matrixServer(t *testing.T, opts ...grpc.ServerOption) (addr string, svc *matrixService, srv *grpc.Server) {
 	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
 	svc = &matrixService{started: make(chan struct{}, 1)}
-	srv = grpc.NewServer(opts...)
-	testgrpc.RegisterTestServiceServer(srv, svc)
-	served := make(chan struct{})
-	go func() {
-		defer close(served)
-		_ = srv.Serve(lis)
-	}()
-	t.Cleanup(func() {
-		srv.Stop()
-		<-served
-	})
-	return lis.Addr().String(), svc, srv
+	addr, srv = serveService(t, svc, opts...)
+	return addr, svc, srv
 }
 
 // rawServer is an HTTP/2 server on 127.0.0.1 that speaks just enough gRPC

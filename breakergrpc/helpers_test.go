@@ -114,11 +114,18 @@ func startServer(t testing.TB, opts ...grpc.ServerOption) (addr string, svc *tes
 // serve is startServer that also returns the server.
 func serve(t testing.TB, opts ...grpc.ServerOption) (addr string, svc *testService, srv *grpc.Server) {
 	t.Helper()
+	svc = &testService{}
+	addr, srv = serveService(t, svc, opts...)
+	return addr, svc, srv
+}
+
+// serveService serves impl on 127.0.0.1 until the test ends.
+func serveService(t testing.TB, impl testgrpc.TestServiceServer, opts ...grpc.ServerOption) (addr string, srv *grpc.Server) {
+	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	svc = &testService{}
 	srv = grpc.NewServer(opts...)
-	testgrpc.RegisterTestServiceServer(srv, svc)
+	testgrpc.RegisterTestServiceServer(srv, impl)
 	served := make(chan struct{})
 	go func() {
 		defer close(served)
@@ -128,7 +135,7 @@ func serve(t testing.TB, opts ...grpc.ServerOption) (addr string, svc *testServi
 		srv.Stop()
 		<-served
 	})
-	return lis.Addr().String(), svc, srv
+	return lis.Addr().String(), srv
 }
 
 // dial returns a client of the test service at addr, closed when the test

@@ -134,11 +134,15 @@ func (b *Breaker) cappedLocked(t *ticket, c *CallContext, now time.Time) {
 }
 
 // tripCapped runs the TripCapped hooks of the call t, if its outcome fired
-// a trip the cap refused.
+// a trip the cap refused. It inlines to one nil check on every call's end.
 func (b *Breaker) tripCapped(cctx context.Context, t *ticket) {
-	if t.capped == nil {
-		return
+	if t.capped != nil {
+		b.reportCapped(cctx, t)
 	}
+}
+
+// reportCapped is tripCapped's slow path: it hands the capped trip to the hooks once.
+func (b *Breaker) reportCapped(cctx context.Context, t *ticket) {
 	info := *t.capped
 	t.capped = nil
 	b.conf().hooks.capped(cctx, info)

@@ -46,24 +46,30 @@ func call(b *breaker.Breaker, fn func(context.Context) (int, error)) (int, error
 	return breaker.Execute(context.Background(), b, fn)
 }
 
-// transitions records StateChange hooks.
-type transitions struct {
+// events records what hooks report, safe for concurrent use.
+type events[T any] struct {
 	mu  sync.Mutex
-	all []sdk.Transition
+	all []T
 }
 
-func (r *transitions) hooks() sdk.Hooks {
-	return sdk.Hooks{StateChange: func(_ context.Context, t sdk.Transition) {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		r.all = append(r.all, t)
-	}}
-}
-
-func (r *transitions) list() []sdk.Transition {
+func (r *events[T]) add(v T) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]sdk.Transition(nil), r.all...)
+	r.all = append(r.all, v)
+}
+
+// list returns a copy of what was recorded, in order.
+func (r *events[T]) list() []T {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]T(nil), r.all...)
+}
+
+// transitions records StateChange hooks.
+type transitions struct{ events[sdk.Transition] }
+
+func (r *transitions) hooks() sdk.Hooks {
+	return sdk.Hooks{StateChange: func(_ context.Context, t sdk.Transition) { r.add(t) }}
 }
 
 // pairs returns "from->to" for each transition.

@@ -18,23 +18,10 @@ import (
 )
 
 // reconfigs records Reconfigured hooks.
-type reconfigs struct {
-	mu  sync.Mutex
-	all []sdk.Reconfiguration
-}
+type reconfigs struct{ events[sdk.Reconfiguration] }
 
 func (r *reconfigs) hooks() sdk.Hooks {
-	return sdk.Hooks{Reconfigured: func(_ context.Context, c sdk.Reconfiguration) {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		r.all = append(r.all, c)
-	}}
-}
-
-func (r *reconfigs) list() []sdk.Reconfiguration {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]sdk.Reconfiguration(nil), r.all...)
+	return sdk.Hooks{Reconfigured: func(_ context.Context, c sdk.Reconfiguration) { r.add(c) }}
 }
 
 // Every problem at once, and nothing applied.
