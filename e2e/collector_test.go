@@ -14,6 +14,38 @@ import (
 	"time"
 )
 
+// buildCollectorInBackground starts building cmd/otelcol, so that the
+// build overlaps with starting Prometheus, and returns a func that waits for
+// the build and returns the binary's path, failing t if it failed. A test
+// that ends before then ends the build.
+func buildCollectorInBackground(t *testing.T) (wait func() string) {
+	t.Helper()
+	type built struct {
+		bin string
+		err error
+	}
+	done := make(chan built, 1)
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	var building sync.WaitGroup
+	t.Cleanup(func() {
+		cancel()
+		building.Wait()
+	})
+	building.Go(func() {
+		bin, err := buildCollector(ctx, dir)
+		done <- built{bin, err}
+	})
+	return func() string {
+		t.Helper()
+		b := <-done
+		if b.err != nil {
+			t.Fatal(b.err)
+		}
+		return b.bin
+	}
+}
+
 // buildCollector builds cmd/otelcol into dir and returns the binary's
 // path; ending ctx ends the build. The Go build cache makes every build after the first one quick.
 func buildCollector(ctx context.Context, dir string) (string, error) {

@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"context"
-	"sync"
 	"testing"
 	"time"
 )
@@ -43,22 +41,7 @@ func TestEndToEnd(t *testing.T) {
 
 	// Build the Collector while Prometheus is installed (if need be) and
 	// started.
-	type built struct {
-		bin string
-		err error
-	}
-	buildDone := make(chan built, 1)
-	binDir := t.TempDir()
-	buildCtx, cancelBuild := context.WithCancel(context.Background())
-	var building sync.WaitGroup
-	t.Cleanup(func() { // a test that fails before the build is done ends it
-		cancelBuild()
-		building.Wait()
-	})
-	building.Go(func() {
-		bin, err := buildCollector(buildCtx, binDir)
-		buildDone <- built{bin, err}
-	})
+	collectorBin := buildCollectorInBackground(t)
 	e := &env{
 		prom: startPrometheus(t, ruleFiles(t)),
 		sink: newSpanSink(t),
@@ -66,12 +49,9 @@ func TestEndToEnd(t *testing.T) {
 
 		begin: begin,
 	}
-	b := <-buildDone
-	if b.err != nil {
-		t.Fatal(b.err)
-	}
+	bin := collectorBin()
 	t.Logf("Prometheus up and Collector built in %s", time.Since(begin).Round(100*time.Millisecond))
-	e.col = startCollector(t, b.bin, e.sink.url(), e.prom.url)
+	e.col = startCollector(t, bin, e.sink.url(), e.prom.url)
 
 	// The replica whose breaker stays open, for the alert rules: started
 	// first, so that its alert's 30 s "for" runs out while the fleet runs.

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -52,22 +51,7 @@ func (d *failingDeps) of(instance string) int {
 //	cd e2e && go test -race -v -run TestOperate .
 func TestOperate(t *testing.T) {
 	begin := time.Now()
-	type built struct {
-		bin string
-		err error
-	}
-	buildDone := make(chan built, 1)
-	binDir := t.TempDir()
-	buildCtx, cancelBuild := context.WithCancel(context.Background())
-	var building sync.WaitGroup
-	t.Cleanup(func() {
-		cancelBuild()
-		building.Wait()
-	})
-	building.Go(func() {
-		bin, err := buildCollector(buildCtx, binDir)
-		buildDone <- built{bin, err}
-	})
+	collectorBin := buildCollectorInBackground(t)
 	deps := &failingDeps{hits: map[string]int{}}
 	shared := deps.server(t)
 	e := &env{
@@ -76,11 +60,7 @@ func TestOperate(t *testing.T) {
 		dep:   shared.URL,
 		begin: begin,
 	}
-	b := <-buildDone
-	if b.err != nil {
-		t.Fatal(b.err)
-	}
-	e.col = startCollector(t, b.bin, e.sink.url(), e.prom.url)
+	e.col = startCollector(t, collectorBin(), e.sink.url(), e.prom.url)
 
 	failing := func(instance string) replicaConfig {
 		cfg := e.replica(instance, 0, 250*time.Millisecond)
